@@ -1,0 +1,1 @@
+"""Use cases: each runs in one transaction that the caller commits; enqueueing happens after commit."""

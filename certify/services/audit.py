@@ -1,0 +1,86 @@
+"""Appending to and verifying the hash-chained audit trail (api.md, Audit trail)."""
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import select, text
+
+from certify.domain.canonical import canonical_json, sha256_hex
+from certify.domain.numbers import json_number
+from certify.extensions import db
+from certify.models import AuditEvent
+from certify.models.audit import GENESIS_HASH
+from certify.timeutil import isoformat_z, utcnow
+
+# Any constant works: it names the one advisory lock that serialises appends on PostgreSQL.
+AUDIT_CHAIN_LOCK = 0x63657274
+
+
+def event_payload(event: AuditEvent) -> dict:
+    """The event as hashed and as served, without its own hash."""
+    return {"seq": event.seq, "at": isoformat_z(event.at), "actor_id": event.actor_id, "action": event.action,
+            "object_type": event.object_type, "object_id": event.object_id, "data": event.data,
+            "prev_hash": event.prev_hash}
+
+
+def event_hash(payload: dict) -> str:
+    return sha256_hex(payload["prev_hash"].encode("ascii") + canonical_json(payload))
+
+
+def jsonable(value):
+    """Audit data is stored exactly as it is hashed: plain JSON, numbers already in their JSON form."""
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    if isinstance(value, Decimal):
+        return json_number(value)
+    if isinstance(value, datetime):
+        return isoformat_z(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def record(actor_id: int | None, action: str, object_type: str, object_id, data: dict | None = None) -> AuditEvent:
+    """Appends one event in the caller's transaction. Appends are serialised so the chain never forks."""
+    session = db.session
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": AUDIT_CHAIN_LOCK})
+    last = session.execute(select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)).first()
+    event = AuditEvent(seq=(last.seq + 1) if last else 1, at=utcnow().replace(microsecond=0), actor_id=actor_id,
+                       action=action, object_type=object_type, object_id=str(object_id),
+                       data=jsonable(data or {}), prev_hash=last.hash if last else GENESIS_HASH)
+    event.hash = event_hash(event_payload(event))
+    session.add(event)
+    session.flush()
+    return event
+
+
+@dataclass(frozen=True)
+class ChainVerification:
+    ok: bool
+    events: int
+    first_bad_seq: int | None
+
+    def as_json(self) -> dict:
+        return {"ok": self.ok, "events": self.events, "first_bad_seq": self.first_bad_seq}
+
+
+def verify_chain(batch_size: int = 1000) -> ChainVerification:
+    """Recomputes the chain in seq order; an edited, inserted, deleted or reordered row breaks it there."""
+    expected_prev, expected_seq, count = GENESIS_HASH, 1, 0
+    last_seq = 0
+    while True:
+        rows = db.session.scalars(select(AuditEvent).where(AuditEvent.seq > last_seq)
+                                  .order_by(AuditEvent.seq).limit(batch_size)).all()
+        if not rows:
+            return ChainVerification(True, count, None)
+        for event in rows:
+            payload = event_payload(event)
+            if (event.seq != expected_seq or event.prev_hash != expected_prev
+                    or event_hash(payload) != event.hash):
+                return ChainVerification(False, count, event.seq)
+            expected_prev, expected_seq, count = event.hash, event.seq + 1, count + 1
+            last_seq = event.seq
+        db.session.expire_all()
