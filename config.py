@@ -4,7 +4,7 @@ from datetime import timedelta
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent
-INSTANCE_DIR = Path(os.environ.get("CERTIFY_INSTANCE_DIR", BASE_DIR / "instance"))
+INSTANCE_PATH = Path(os.environ.get("CERTIFY_INSTANCE_DIR", BASE_DIR / "instance"))
 
 
 def database_url(url: str) -> str:
@@ -22,24 +22,25 @@ def _env_int(name: str, default: int) -> int:
 class Config:
     # "development" allows the generated instance secret and plain-HTTP cookies; anything else is production.
     ENV = os.environ.get("CERTIFY_ENV", "production")
+    INSTANCE_DIR = str(INSTANCE_PATH)
 
     SECRET_KEY = os.environ.get("CERTIFY_SECRET_KEY")
     SECRET_KEY_FALLBACKS = [k for k in os.environ.get("CERTIFY_SECRET_KEY_FALLBACKS", "").split(",") if k]
 
     SQLALCHEMY_DATABASE_URI = database_url(
-        os.environ.get("CERTIFY_DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'certify.sqlite'}"))
+        os.environ.get("CERTIFY_DATABASE_URL", f"sqlite:///{INSTANCE_PATH / 'certify.sqlite'}"))
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
 
     # Unset means the embedded broker: kombu's filesystem transport under instance/, no server needed.
     BROKER_URL = os.environ.get("CERTIFY_BROKER_URL", "")
-    BROKER_DIR = str(INSTANCE_DIR / "broker")
+    BROKER_DIR = str(INSTANCE_PATH / "broker")
     # Rate-limit counters must be shared by every web process: Redis when there is one.
     RATELIMIT_STORAGE_URI = os.environ.get(
         "CERTIFY_RATELIMIT_STORAGE_URL",
         BROKER_URL if BROKER_URL.startswith("redis") else "memory://")
 
-    STORAGE_DIR = os.environ.get("CERTIFY_STORAGE_DIR", str(INSTANCE_DIR / "documents"))
-    SIGNING_KEY_FILE = os.environ.get("CERTIFY_SIGNING_KEY_FILE", str(INSTANCE_DIR / "signing-key.pem"))
+    STORAGE_DIR = os.environ.get("CERTIFY_STORAGE_DIR", str(INSTANCE_PATH / "documents"))
+    SIGNING_KEY_FILE = os.environ.get("CERTIFY_SIGNING_KEY_FILE", str(INSTANCE_PATH / "signing-key.pem"))
     RETIRED_KEYS_FILE = os.environ.get("CERTIFY_RETIRED_KEYS_FILE", SIGNING_KEY_FILE + ".retired.json")
     MAX_UPLOAD_MB = _env_int("CERTIFY_MAX_UPLOAD_MB", 25)
     FOUR_EYES_KG = _env_int("CERTIFY_FOUR_EYES_KG", 50000)

@@ -14,7 +14,7 @@ WEAK_SECRETS = {"dev", "secret", "changeme", "change-me", "development", "test"}
 
 def create_app(config: object | None = None, **overrides) -> Flask:
     app = Flask(__name__, template_folder=str(PROJECT_DIR / "templates"),
-                instance_path=str(config_module.INSTANCE_DIR), instance_relative_config=True)
+                instance_relative_config=True)
     configure(app, config, overrides)
     register_extensions(app)
     register_blueprints(app)
@@ -28,6 +28,7 @@ def create_app(config: object | None = None, **overrides) -> Flask:
 def configure(app: Flask, config: object | None, overrides: dict) -> None:
     app.config.from_object(config or config_module.Config)
     app.config.update(overrides)
+    app.instance_path = app.config["INSTANCE_DIR"]
     app.config["MAX_CONTENT_LENGTH"] = max_request_bytes(app.config["MAX_UPLOAD_MB"])
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
         # A database that does not answer gives a clear 503 within seconds, never a hang.

@@ -15,10 +15,10 @@ auth = Blueprint("auth", __name__)
 def safe_next(target: str | None) -> str:
     """Only a path on this site may follow the login: never another host, scheme or protocol-relative URL."""
     if not target:
-        return url_for("home.index")
+        return url_for("home.dashboard")
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return url_for("home.index")
+        return url_for("home.dashboard")
     return target
 
 
