@@ -30,14 +30,23 @@ def configure(app: Flask, config: object | None, overrides: dict) -> None:
     app.config.update(overrides)
     app.instance_path = app.config["INSTANCE_DIR"]
     app.config["MAX_CONTENT_LENGTH"] = max_request_bytes(app.config["MAX_UPLOAD_MB"])
-    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
-        # A database that does not answer gives a clear 503 within seconds, never a hang.
-        options = dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"])
-        options["connect_args"] = {"connect_timeout": 3, **options.get("connect_args", {})}
-        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(app.config["SQLALCHEMY_DATABASE_URI"],
+                                                             app.config["SQLALCHEMY_ENGINE_OPTIONS"])
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.json = CertifyJSONProvider(app)
     app.config["SECRET_KEY"] = checked_secret_key(app)
+
+
+def engine_options(uri: str, options: dict) -> dict:
+    if uri.startswith("postgresql"):
+        # A database that does not answer gives a clear 503 within seconds, never a hang.
+        connect_args = {"connect_timeout": 3}
+    elif uri.startswith("sqlite"):
+        # The web process and the worker share the file: wait for the writer's lock instead of failing.
+        connect_args = {"timeout": 30}
+    else:
+        connect_args = {}
+    return {**options, "connect_args": {**connect_args, **options.get("connect_args", {})}}
 
 
 def max_request_bytes(max_upload_mb: int) -> int:

@@ -53,8 +53,8 @@ def _get_scoped(model, user: User, object_id: int, what: str):
     return obj
 
 
-def get_batch_for(user: User, batch_id: int, *, lock: bool = False) -> Batch:
-    statement = scoped(select(Batch).where(Batch.id == batch_id), Batch, user)
+def get_batch_for(user: User, batch_id: int, *, lock: bool = False, options=()) -> Batch:
+    statement = scoped(select(Batch).where(Batch.id == batch_id), Batch, user).options(*options)
     if lock:
         statement = statement.with_for_update()
     batch = db.session.scalar(statement)

@@ -2,6 +2,7 @@
 import contextvars
 import os
 import secrets
+import time
 import uuid
 
 import pytest
@@ -76,20 +77,39 @@ def app(app_settings):
 
 
 @pytest.fixture(autouse=True)
-def clean_database(app):
-    """Every test starts from an empty database holding only the material catalogue.
+def clean_database(request):
+    """Every test that uses the app starts from an empty database holding only the material catalogue.
 
     Ids are not restarted, so a message left in the broker by an earlier test can never name a new row.
+    Pure tests (domain rules, document parsing) need no database and skip this.
     """
+    if "app" not in request.fixturenames:
+        yield
+        return
+    app = request.getfixturevalue("app")
     with app.app_context():
-        tables = ", ".join(t.name for t in db.metadata.sorted_tables)
-        db.session.execute(sa.text(f"TRUNCATE {tables} CASCADE"))
-        db.session.commit()
+        truncate_all_tables()
         ensure_catalogue()
     limiter.reset()
     yield
     with app.app_context():
         db.session.remove()
+
+
+def truncate_all_tables(attempts: int = 20) -> None:
+    """Empties every table; a worker may still be finishing an earlier test's run, so retry on lock conflicts."""
+    tables = ", ".join(t.name for t in db.metadata.sorted_tables)
+    for attempt in range(attempts):
+        try:
+            db.session.execute(sa.text("SET LOCAL lock_timeout = '2s'"))
+            db.session.execute(sa.text(f"TRUNCATE {tables} CASCADE"))
+            db.session.commit()
+            return
+        except sa.exc.OperationalError:
+            db.session.rollback()
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.2)
 
 
 @pytest.fixture()

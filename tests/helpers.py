@@ -50,3 +50,127 @@ def token_for(client, email, password=PASSWORD) -> str:
 
 def bearer(token: str) -> dict:
     return {"Authorization": f"Bearer {token}"}
+
+
+def lot_body(facility, lot_no="IN-2026-0042", mass_kg=12000, **overrides):
+    body = {"facility_id": facility.id if hasattr(facility, "id") else facility, "lot_no": lot_no,
+            "supplier": "Hanbit EV Dismantling", "category": "post_consumer", "form": "black_mass",
+            "chemistry": "NMC", "mass_kg": mass_kg, "received_on": day(-50), "transfer_doc_no": f"AB-{lot_no}",
+            "element_content_pct": {"Li": 3.4, "Ni": 21.5, "Co": 6.8, "Mn": 6.1}}
+    body.update(overrides)
+    return body
+
+
+def batch_body(facility, lot_id, mass_kg=11000, **overrides):
+    """api.md's example batch: NISO4, 10 t at 99.3 %, drawing 11 t of black mass (93.7577 % recovery)."""
+    body = {"facility_id": facility.id if hasattr(facility, "id") else facility, "material_code": "NISO4",
+            "grade": "battery", "quantity_kg": 10000, "production_start": day(-40), "production_end": day(-10),
+            "assay": {"purity_pct": 99.3, "impurities_ppm": {"Fe": 4, "Cu": 2, "Zn": 3}, "lab_name": "KTR Pohang",
+                      "lab_accreditation_no": "KOLAS-T-0417", "report_no": "R-26-1187"},
+            "inputs": [{"lot_id": lot_id, "mass_kg": mass_kg}], "claim": {"recycled_content_pct": 100}}
+    body.update(overrides)
+    return body
+
+
+def minimal_pdf(text: str) -> bytes:
+    """A one-page PDF whose text layer holds `text` (as the contract smoke test builds it)."""
+    stream = f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode()
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+               b"/Resources << /Font << /F1 5 0 R >> >> >>",
+               b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
+               b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
+    out, offsets = b"%PDF-1.4\n", []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return out
+
+
+def png_bytes(tag: str = "") -> bytes:
+    import io
+
+    from PIL import Image, PngImagePlugin
+
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Comment", tag)
+    buffer = io.BytesIO()
+    Image.new("RGB", (4, 4), (128, 128, 128)).save(buffer, format="PNG", pnginfo=info)
+    return buffer.getvalue()
+
+
+def evidence_files(report_no="R-26-1187", tag="1"):
+    """The three required kinds of evidence, each a real file of an accepted type."""
+    return [("assay_report", "assay.pdf", minimal_pdf(f"Assay report {report_no}")),
+            ("feedstock_evidence", "ticket.png", png_bytes(tag)),
+            ("production_record", "production.csv", f"date,output_kg\n{day(-10)},10000,{tag}\n".encode())]
+
+
+class Applicant:
+    """An applicant of a fresh company with a facility, talking to the API with its own token."""
+
+    def __init__(self, client, name="Hanbit Battery Recycling", registration_no="124-81-00001"):
+        self.client = client
+        self.company = make_company(name, registration_no)
+        self.facility = make_facility(self.company)
+        self.user = make_user("applicant", company=self.company)
+        self.headers = bearer(token_for(client, self.user.email))
+
+    def request(self, method, path, headers=None, **kwargs):
+        return self.client.open(path, method=method, headers={**self.headers, **(headers or {})}, **kwargs)
+
+    def post(self, path, **kwargs):
+        return self.request("POST", path, **kwargs)
+
+    def get(self, path, **kwargs):
+        return self.request("GET", path, **kwargs)
+
+    def patch(self, path, **kwargs):
+        return self.request("PATCH", path, **kwargs)
+
+    def delete(self, path, **kwargs):
+        return self.request("DELETE", path, **kwargs)
+
+    def lot(self, **overrides) -> dict:
+        """A new lot: IN-2026-0042 first, then -0043 and on, unless lot_no is given."""
+        self.lots_made = getattr(self, "lots_made", 0) + 1
+        overrides.setdefault("lot_no", f"IN-2026-{41 + self.lots_made:04d}")
+        response = self.post("/api/v1/feedstock-lots", json=lot_body(self.facility, **overrides))
+        assert response.status_code == 201, response.get_json()
+        return response.get_json()
+
+    def batch(self, lot_id=None, **overrides) -> dict:
+        lot_id = lot_id or self.lot()["id"]
+        response = self.post("/api/v1/batches", json=batch_body(self.facility, lot_id, **overrides))
+        assert response.status_code == 201, response.get_json()
+        return response.get_json()
+
+    def upload(self, batch_id, kind, filename, data):
+        import io
+
+        return self.post(f"/api/v1/batches/{batch_id}/documents",
+                         data={"kind": kind, "file": (io.BytesIO(data), filename)}, content_type="multipart/form-data")
+
+    def ready_batch(self, tag="1", **overrides) -> dict:
+        """A batch with its three kinds of evidence, ready to submit."""
+        batch = self.batch(**overrides)
+        for kind, filename, data in evidence_files(batch.get("assay", {}).get("report_no", "R-26-1187"), tag):
+            assert self.upload(batch["id"], kind, filename, data).status_code == 201
+        return batch
+
+
+def api_headers_for(client, role, company=None) -> dict:
+    """Bearer headers of a new user of this role (applicants need their company)."""
+    user = make_user(role, company=company)
+    return bearer(token_for(client, user.email))
+
+
+def submit_form(client, url, data, **kwargs):
+    """Posts a form as a browser does: opens the page first and sends the CSRF token it carries."""
+    page = client.get(url)
+    assert page.status_code == 200, page.status_code
+    return client.post(url, data={**data, "csrf_token": csrf_token_from(page.get_data(as_text=True))}, **kwargs)

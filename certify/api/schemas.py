@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator, model_validator
 
 from certify.domain.facts import DOCUMENT_KINDS, GRADES, LOT_CATEGORIES
+from certify.domain.workflow import BATCH_STATUSES
 from certify.models.company import PROCESSES
 from certify.models.lot import CHEMISTRIES, LOT_FORMS
 from certify.models.user import ROLES
@@ -197,11 +198,17 @@ class ListQuery(BaseModel):
     cursor: str | None = None
 
 
+class LotListQuery(ListQuery):
+    facility_id: int | None = None
+    category: Literal[LOT_CATEGORIES] | None = None
+
+
 class BatchListQuery(ListQuery):
-    status: str | None = None
+    status: Literal[BATCH_STATUSES] | None = None
     material_code: str | None = None
     facility_id: int | None = None
     company_id: int | None = None
 
 
-DOCUMENT_KIND_VALUES = DOCUMENT_KINDS
+class DocumentUpload(BaseModel):
+    kind: Literal[DOCUMENT_KINDS]

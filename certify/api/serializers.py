@@ -1,5 +1,7 @@
 """The JSON forms of the service's objects, exactly as api.md names their members."""
-from certify.models import Company, Facility, Lab, Material, MaterialRules, User
+from decimal import Decimal
+
+from certify.models import Company, Facility, FeedstockLot, Lab, Material, MaterialRules, User
 
 
 def user_json(user: User) -> dict:
@@ -26,3 +28,11 @@ def material_json(material: Material, rules: MaterialRules) -> dict:
 
 def lab_json(lab: Lab) -> dict:
     return {"id": lab.id, "accreditation_no": lab.accreditation_no, "name": lab.name}
+
+
+def lot_json(lot: FeedstockLot, allocated_kg: Decimal) -> dict:
+    return {"id": lot.id, "company_id": lot.company_id, "facility_id": lot.facility_id, "lot_no": lot.lot_no,
+            "supplier": lot.supplier, "category": lot.category, "form": lot.form, "chemistry": lot.chemistry,
+            "mass_kg": lot.mass_kg, "received_on": lot.received_on, "transfer_doc_no": lot.transfer_doc_no,
+            "element_content_pct": dict(lot.element_content_pct), "allocated_kg": allocated_kg,
+            "remaining_kg": lot.mass_kg - allocated_kg, "created_at": lot.created_at}

@@ -55,3 +55,19 @@ def _plain(value: Any) -> Any:
     if isinstance(value, (dt.date, dt.time)):
         raise TypeError(f"pass {type(value).__name__} values as the ISO strings that are meant, not as objects")
     raise TypeError(f"{type(value).__name__} is not JSON data")
+
+
+def plain_json(value: Any) -> Any:
+    """Turns exact numbers, dates and times (UTC, with Z) into plain JSON values, for storing as JSON."""
+    if isinstance(value, dict):
+        return {str(key): plain_json(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain_json(item) for item in value]
+    if isinstance(value, Decimal):
+        return json_number(value)
+    if isinstance(value, dt.datetime):
+        return value.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ") if value.tzinfo else (
+            value.strftime("%Y-%m-%dT%H:%M:%SZ"))
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value

@@ -8,7 +8,7 @@ from certify.extensions import db
 from certify.models.types import UtcDateTime, one_of
 from certify.timeutil import utcnow
 
-RUN_STATES = ("queued", "running", "done", "abandoned")
+RUN_STATES = ("queued", "done", "abandoned")
 OUTCOMES = ("pass", "warn", "fail")
 
 

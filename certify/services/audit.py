@@ -1,12 +1,9 @@
 """Appending to and verifying the hash-chained audit trail (api.md, Audit trail)."""
 from dataclasses import dataclass
-from datetime import date, datetime
-from decimal import Decimal
 
 from sqlalchemy import select, text
 
-from certify.domain.canonical import canonical_json, sha256_hex
-from certify.domain.numbers import json_number
+from certify.domain.canonical import canonical_json, plain_json, sha256_hex
 from certify.extensions import db
 from certify.models import AuditEvent
 from certify.models.audit import GENESIS_HASH
@@ -27,21 +24,6 @@ def event_hash(payload: dict) -> str:
     return sha256_hex(payload["prev_hash"].encode("ascii") + canonical_json(payload))
 
 
-def jsonable(value):
-    """Audit data is stored exactly as it is hashed: plain JSON, numbers already in their JSON form."""
-    if isinstance(value, dict):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [jsonable(v) for v in value]
-    if isinstance(value, Decimal):
-        return json_number(value)
-    if isinstance(value, datetime):
-        return isoformat_z(value)
-    if isinstance(value, date):
-        return value.isoformat()
-    return value
-
-
 def record(actor_id: int | None, action: str, object_type: str, object_id, data: dict | None = None) -> AuditEvent:
     """Appends one event in the caller's transaction. Appends are serialised so the chain never forks."""
     session = db.session
@@ -50,7 +32,7 @@ def record(actor_id: int | None, action: str, object_type: str, object_id, data:
     last = session.execute(select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)).first()
     event = AuditEvent(seq=(last.seq + 1) if last else 1, at=utcnow().replace(microsecond=0), actor_id=actor_id,
                        action=action, object_type=object_type, object_id=str(object_id),
-                       data=jsonable(data or {}), prev_hash=last.hash if last else GENESIS_HASH)
+                       data=plain_json(data or {}), prev_hash=last.hash if last else GENESIS_HASH)
     event.hash = event_hash(event_payload(event))
     session.add(event)
     session.flush()

@@ -268,7 +268,7 @@ def upgrade():
     sa.Column('queued_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('started_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('finished_at', sa.DateTime(timezone=True), nullable=True),
-    sa.CheckConstraint("state IN ('queued', 'running', 'done', 'abandoned')", name=op.f('ck_check_runs_state_known')),
+    sa.CheckConstraint("state IN ('queued', 'done', 'abandoned')", name=op.f('ck_check_runs_state_known')),
     sa.ForeignKeyConstraint(['batch_id'], ['batches.id'], name=op.f('fk_check_runs_batch_id_batches')),
     sa.ForeignKeyConstraint(['material_code'], ['materials.code'], name=op.f('fk_check_runs_material_code_materials')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_check_runs'))

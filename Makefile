@@ -1,0 +1,38 @@
+# Two commands: `make run` (the service on this machine, nothing else needed) and `make test` (the suite).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PORT ?= 5000
+DEV_ENV := CERTIFY_ENV=development
+
+.PHONY: run test install worker web clean-instance
+
+$(STAMP): pyproject.toml
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# Web server and a real Celery worker (with the periodic sweep) on SQLite and the embedded broker.
+run: $(STAMP)
+	$(DEV_ENV) $(BIN)/flask --app certify db upgrade
+	$(DEV_ENV) $(BIN)/flask --app certify seed-demo
+	@echo
+	@echo "certify is starting on http://127.0.0.1:$(PORT)  (Ctrl-C stops web and worker)"
+	@echo "Demo accounts (also in instance/demo-accounts.txt):"
+	@cat instance/demo-accounts.txt
+	@echo
+	@trap 'kill 0' INT TERM EXIT; \
+	$(DEV_ENV) $(BIN)/celery --app workers worker --beat --concurrency 2 --loglevel INFO \
+		--schedule instance/celerybeat-schedule & \
+	$(DEV_ENV) $(BIN)/flask --app certify run --port $(PORT)
+
+# The whole suite, against PostgreSQL and Redis on this machine (CERTIFY_TEST_DATABASE_URL, CERTIFY_TEST_BROKER_URL).
+test: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+clean-instance:
+	rm -rf instance

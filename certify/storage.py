@@ -1,0 +1,93 @@
+"""The document store: files kept once under their SHA-256, behind an interface an S3 store can also meet."""
+import hashlib
+import os
+import tempfile
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO, Iterator, Protocol
+
+from flask import current_app
+
+CHUNK_SIZE = 1024 * 1024
+
+
+class FileTooLarge(Exception):
+    def __init__(self, max_bytes: int):
+        super().__init__(f"the file is larger than {max_bytes // (1024 * 1024)} MB")
+        self.max_bytes = max_bytes
+
+
+@dataclass(frozen=True)
+class StagedFile:
+    """An upload written to the store's staging area, hashed and measured, not yet committed."""
+
+    path: Path
+    sha256: str
+    size: int
+
+
+class DocumentStore(Protocol):
+    def stage(self, stream: BinaryIO, max_bytes: int) -> StagedFile: ...
+    def commit(self, staged: StagedFile) -> None: ...
+    def discard(self, staged: StagedFile) -> None: ...
+    def open(self, sha256: str) -> BinaryIO: ...
+    def local_copy(self, sha256: str) -> "contextmanager[Path]": ...
+
+
+class LocalDiskStore:
+    """Files under <root>/<aa>/<bb>/<sha256>; staging under <root>/staging, on the same disk for atomic renames."""
+
+    def __init__(self, root: str | os.PathLike):
+        self.root = Path(root)
+        self.staging = self.root / "staging"
+        self.staging.mkdir(parents=True, exist_ok=True)
+
+    def path_for(self, sha256: str) -> Path:
+        if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
+            raise ValueError("not a SHA-256 hex digest")
+        return self.root / sha256[:2] / sha256[2:4] / sha256
+
+    def stage(self, stream: BinaryIO, max_bytes: int) -> StagedFile:
+        """Copies the stream chunk by chunk while hashing it: never more than one chunk in memory."""
+        digest, size = hashlib.sha256(), 0
+        handle, name = tempfile.mkstemp(dir=self.staging)
+        try:
+            with os.fdopen(handle, "wb") as out:
+                while chunk := stream.read(CHUNK_SIZE):
+                    size += len(chunk)
+                    if size > max_bytes:
+                        raise FileTooLarge(max_bytes)
+                    digest.update(chunk)
+                    out.write(chunk)
+        except BaseException:
+            os.unlink(name)
+            raise
+        return StagedFile(Path(name), digest.hexdigest(), size)
+
+    def commit(self, staged: StagedFile) -> None:
+        target = self.path_for(staged.sha256)
+        if target.exists():  # the same content is stored once
+            self.discard(staged)
+            return
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.chmod(staged.path, 0o640)
+        os.replace(staged.path, target)
+
+    def discard(self, staged: StagedFile) -> None:
+        staged.path.unlink(missing_ok=True)
+
+    def open(self, sha256: str) -> BinaryIO:
+        return open(self.path_for(sha256), "rb")
+
+    @contextmanager
+    def local_copy(self, sha256: str) -> Iterator[Path]:
+        """A path to read the file from; for this store the file itself (an S3 store would download it)."""
+        yield self.path_for(sha256)
+
+
+def document_store() -> DocumentStore:
+    store = current_app.extensions.get("document_store")
+    if store is None:
+        store = current_app.extensions["document_store"] = LocalDiskStore(current_app.config["STORAGE_DIR"])
+    return store

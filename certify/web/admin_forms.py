@@ -1,0 +1,208 @@
+"""The administrator's forms: companies, facilities, users, labs and material thresholds."""
+import re
+from decimal import Decimal, InvalidOperation
+
+from flask_wtf import FlaskForm
+from wtforms import DateField, DecimalField, EmailField, IntegerField, PasswordField, SelectField, StringField, \
+    SubmitField, TextAreaField
+from wtforms.widgets import HiddenInput
+from wtforms.validators import DataRequired, Email, InputRequired, Length, ValidationError
+
+from certify.models.company import PROCESSES
+from certify.models.user import ROLES
+from certify.services.rulesets import THRESHOLDS
+
+# The same bounds as the API's request schemas (certify/api/schemas.py), so both doors accept the same data.
+ELEMENT_SYMBOL = re.compile(r"^(SO4|[A-Z][a-z]?)$")
+MAX_PPM = Decimal(1_000_000)
+MAX_DECIMAL_PLACES = 6
+MAX_CAPACITY_KG = Decimal("1e12")
+PROCESS_CHOICES = [(process, process.replace("_", " ").capitalize()) for process in PROCESSES]
+ROLE_CHOICES = [(role, role.capitalize()) for role in ROLES]
+
+
+def strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+def decimal_places(value: Decimal) -> int:
+    return max(0, -value.as_tuple().exponent)
+
+
+class ExactNumberField(DecimalField):
+    """A number read straight into Decimal (never float); thousands separators as in "5,000,000" are allowed."""
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        super().__init__(label, validators, places=None, **kwargs)
+
+    def process_formdata(self, valuelist):
+        if valuelist:
+            valuelist = [valuelist[0].replace(",", "").replace(" ", "").replace("_", "")]
+        super().process_formdata(valuelist)
+        if isinstance(self.data, Decimal) and not self.data.is_finite():
+            self.data = None
+            raise ValueError(self.gettext("Not a valid decimal value."))
+
+    def _value(self):
+        if self.raw_data:
+            return self.raw_data[0]
+        if isinstance(self.data, Decimal):
+            return format(self.data.normalize(), "f")
+        return ""
+
+
+class Within:
+    """Keeps a number inside bounds (each open or closed) and to at most six decimals, with a sentence saying so."""
+
+    def __init__(self, low: Decimal, high: Decimal, *, low_open: bool = False, unit: str = ""):
+        self.low, self.high, self.low_open, self.unit = low, high, low_open, unit
+
+    def __call__(self, form, field):
+        value = field.data
+        if value is None:
+            return
+        too_low = value <= self.low if self.low_open else value < self.low
+        if too_low or value > self.high:
+            lower = "greater than" if self.low_open else "at least"
+            raise ValidationError(f"Must be {lower} {self.low:,f}{self.unit} and at most {self.high:,f}{self.unit}.")
+        if decimal_places(value) > MAX_DECIMAL_PLACES:
+            raise ValidationError(f"Use at most {MAX_DECIMAL_PLACES} decimals.")
+
+
+def parse_impurity_lines(text: str) -> tuple[dict[str, Decimal], list[str]]:
+    """Reads impurity limits written one per line as "Fe = 10" (ppm); returns the limits and one problem per bad line."""
+    limits: dict[str, Decimal] = {}
+    problems: list[str] = []
+    for number, raw_line in enumerate(text.splitlines(), start=1):
+        line = raw_line.strip()
+        if not line:
+            continue
+        symbol, equals, amount = line.partition("=")
+        symbol, amount = symbol.strip(), amount.strip()
+        # People copy limits from specification sheets that print the unit after the number.
+        if amount.lower().endswith("ppm"):
+            amount = amount[:-3].strip()
+        if not equals:
+            problems.append(f'Line {number} ("{line}"): write it as an element, "=" and a number of ppm, e.g. "Fe = 10".')
+        elif not ELEMENT_SYMBOL.match(symbol):
+            problems.append(f'Line {number}: "{symbol}" is not an element symbol such as Fe, Cu or SO4.')
+        elif symbol in limits:
+            problems.append(f"Line {number}: {symbol} is listed twice; keep one line per element.")
+        else:
+            try:
+                ppm = Decimal(amount)
+            except InvalidOperation:
+                ppm = None
+            if ppm is None or not ppm.is_finite():
+                problems.append(f'Line {number}: "{amount}" is not a number of ppm for {symbol}.')
+            elif not 0 <= ppm <= MAX_PPM:
+                problems.append(f"Line {number}: the limit for {symbol} must lie between 0 and {MAX_PPM:,} ppm.")
+            elif decimal_places(ppm) > MAX_DECIMAL_PLACES:
+                problems.append(f"Line {number}: use at most {MAX_DECIMAL_PLACES} decimals for {symbol}.")
+            else:
+                limits[symbol] = ppm
+    return limits, problems
+
+
+def format_impurity_lines(limits: dict[str, Decimal]) -> str:
+    return "\n".join(f"{symbol} = {format(ppm.normalize(), 'f')}" for symbol, ppm in limits.items())
+
+
+class ImpurityLimitsField(TextAreaField):
+    """Impurity limits shown and typed as "Fe = 10" lines, held as {symbol: Decimal ppm}."""
+
+    def process_formdata(self, valuelist):
+        self.line_problems = []
+        if valuelist:
+            self.data, self.line_problems = parse_impurity_lines(valuelist[0])
+
+    def _value(self):
+        if self.raw_data:
+            return self.raw_data[0]
+        return format_impurity_lines(self.data or {})
+
+    def pre_validate(self, form):
+        # Every bad line gets its own message, so the admin can fix them all in one go.
+        self.errors.extend(getattr(self, "line_problems", []))
+
+
+class CompanyForm(FlaskForm):
+    name = StringField("Company name", filters=[strip], validators=[DataRequired(), Length(max=200)])
+    business_registration_no = StringField(
+        "Business registration no.", filters=[strip], validators=[DataRequired(), Length(max=40)],
+        description="As on the certificate of business registration, e.g. 124-81-00001.")
+    submit = SubmitField("Register company")
+
+
+class FacilityForm(FlaskForm):
+    company_id = SelectField("Company", coerce=int, validators=[InputRequired()])
+    name = StringField("Facility name", filters=[strip], validators=[DataRequired(), Length(max=200)])
+    permit_no = StringField("Permit no.", filters=[strip], validators=[DataRequired(), Length(max=60)])
+    permit_valid_until = DateField("Permit valid until", validators=[InputRequired()])
+    process = SelectField("Process", choices=PROCESS_CHOICES, validators=[InputRequired()])
+    annual_capacity_kg = ExactNumberField(
+        "Annual capacity (kg)", validators=[InputRequired(), Within(Decimal(0), MAX_CAPACITY_KG, low_open=True)],
+        description="Permitted output per year in kilograms, e.g. 5,000,000.")
+    submit = SubmitField("Register facility")
+
+    def __init__(self, companies, **kwargs):
+        super().__init__(**kwargs)
+        self.company_id.choices = [(company.id, company.name) for company in companies]
+
+
+def company_id_or_none(value):
+    return int(value) if value not in (None, "", "None") else None
+
+
+class UserForm(FlaskForm):
+    email = EmailField("E-mail", filters=[strip], validators=[DataRequired(), Email(), Length(max=254)])
+    password = PasswordField("Initial password", validators=[DataRequired(), Length(max=256)],
+                             description="At least 10 characters; a phrase of several words is best.")
+    role = SelectField("Role", choices=ROLE_CHOICES, validators=[InputRequired()])
+    company_id = SelectField("Company", coerce=company_id_or_none,
+                             description="Applicants only: the company the user files for. Leave empty for "
+                                         "reviewers, auditors and admins.")
+    submit = SubmitField("Create user")
+
+    def __init__(self, companies, **kwargs):
+        super().__init__(**kwargs)
+        self.company_id.choices = [(None, "—")] + [(company.id, company.name) for company in companies]
+
+    def validate_company_id(self, field):
+        # api.md: an applicant belongs to exactly one company, every other role to none.
+        if self.role.data == "applicant" and field.data is None:
+            raise ValidationError("An applicant must belong to a company: choose one.")
+        if self.role.data != "applicant" and field.data is not None:
+            raise ValidationError("Only applicants belong to a company: leave this empty for this role.")
+
+
+class LabForm(FlaskForm):
+    accreditation_no = StringField("Accreditation no.", filters=[strip], validators=[DataRequired(), Length(max=60)],
+                                   description="The ISO/IEC 17025 accreditation, e.g. KOLAS-T-0417.")
+    name = StringField("Laboratory name", filters=[strip], validators=[DataRequired(), Length(max=200)])
+    submit = SubmitField("Add lab")
+
+
+class MaterialThresholdsForm(FlaskForm):
+    # The version the admin started from: saving over a newer one would undo someone else's change.
+    based_on_version = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
+    min_purity_pct = ExactNumberField("Minimum purity (%)",
+                                      validators=[InputRequired(), Within(Decimal(0), Decimal(100), unit=" %")])
+    max_impurities_ppm = ImpurityLimitsField(
+        "Maximum impurities (ppm)", render_kw={"rows": 12, "spellcheck": "false"},
+        description='One element per line, e.g. "Fe = 10". An element not listed is not limited.')
+    min_recovery_pct = ExactNumberField("Minimum recovery (%)",
+                                        validators=[InputRequired(), Within(Decimal(0), Decimal(200), unit=" %")])
+    typical_max_recovery_pct = ExactNumberField(
+        "Typical maximum recovery (%)",
+        validators=[InputRequired(), Within(Decimal(0), Decimal(200), low_open=True, unit=" %")],
+        description="Above this the mass balance is flagged for a closer look.")
+    max_recovery_pct = ExactNumberField(
+        "Maximum recovery (%)", validators=[InputRequired(), Within(Decimal(0), Decimal(200), low_open=True, unit=" %")],
+        description="More metal out than in is impossible; the allowance covers sampling and assay error.")
+    submit = SubmitField("Save as a new ruleset version")
+
+    def changes_from(self, current) -> dict:
+        """The thresholds whose submitted value differs from the current version's."""
+        return {name: getattr(self, name).data for name in THRESHOLDS
+                if getattr(self, name).data != getattr(current, name)}

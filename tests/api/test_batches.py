@@ -1,0 +1,169 @@
+"""api.md, Batches: create, read, list, edit while editable, evidence, submit."""
+import hashlib
+
+from certify.extensions import db
+from certify.models import AuditEvent, CheckRun
+from tests.helpers import Applicant, batch_body, bearer, evidence_files, make_user, minimal_pdf, token_for
+
+
+def test_create_batch_answers_the_batch_as_a_draft(client, ctx):
+    applicant = Applicant(client)
+    lot = applicant.lot()
+    batch = applicant.batch(lot["id"])
+    assert batch["status"] == "draft" and batch["version"] == 1
+    assert batch["number"] == f"B-{batch['created_at'][:4]}-{batch['id']:06d}"
+    assert batch["inputs"] == [{"lot_id": lot["id"], "lot_no": "IN-2026-0042", "mass_kg": 11000}]
+    assert batch["assay"]["purity_pct"] == 99.3 and batch["claim"] == {"recycled_content_pct": 100}
+    assert batch["checks"] == [] and batch["computed"] is None and batch["certificate_number"] is None
+    assert applicant.get(f"/api/v1/batches/{batch['id']}").get_json() == batch
+
+
+def test_grade_defaults_to_battery(client, ctx):
+    applicant = Applicant(client)
+    body = batch_body(applicant.facility, applicant.lot()["id"])
+    del body["grade"]
+    assert applicant.post("/api/v1/batches", json=body).get_json()["grade"] == "battery"
+
+
+def test_idempotency_key_replays_the_first_answer(client, ctx):
+    applicant = Applicant(client)
+    body = batch_body(applicant.facility, applicant.lot()["id"])
+    first = applicant.post("/api/v1/batches", json=body, headers={"Idempotency-Key": "k-1"})
+    again = applicant.post("/api/v1/batches", json=body, headers={"Idempotency-Key": "k-1"})
+    assert first.status_code == again.status_code == 201
+    assert first.get_json() == again.get_json()
+    assert len(applicant.get("/api/v1/batches").get_json()["items"]) == 1
+    other = applicant.post("/api/v1/batches", json={**body, "quantity_kg": 9000},
+                           headers={"Idempotency-Key": "k-1"})
+    assert other.status_code == 422
+
+
+def test_invalid_batches_are_refused_field_by_field(client, ctx):
+    applicant = Applicant(client)
+    lot = applicant.lot()
+    body = batch_body(applicant.facility, lot["id"], material_code="GOLD", quantity_kg=0, grade="premium",
+                      production_start="2026-03-10", production_end="2026-03-01")
+    body["inputs"] = [{"lot_id": lot["id"], "mass_kg": -1}]
+    fields = applicant.post("/api/v1/batches", json=body).get_json()["error"]["fields"]
+    assert set(fields) >= {"quantity_kg", "grade", "production_end", "inputs.0.mass_kg"}
+    unknown_material = applicant.post("/api/v1/batches", json=batch_body(applicant.facility, lot["id"],
+                                                                         material_code="GOLD"))
+    assert unknown_material.status_code == 422
+    assert unknown_material.get_json()["error"]["fields"] == {"material_code": ["unknown material"]}
+    unknown_lot = applicant.post("/api/v1/batches", json=batch_body(applicant.facility, 999999))
+    assert unknown_lot.get_json()["error"]["fields"] == {"inputs.0.lot_id": ["no such lot of your company"]}
+
+
+def test_a_lot_of_another_company_or_facility_is_refused(client, ctx):
+    from tests.helpers import make_facility
+
+    mine, theirs = Applicant(client), Applicant(client, "Other Co", "999-99-99999")
+    response = mine.post("/api/v1/batches", json=batch_body(mine.facility, theirs.lot()["id"]))
+    assert response.status_code == 422
+    second_plant = make_facility(mine.company, name="Second Plant")
+    lot = mine.lot(facility_id=second_plant.id)
+    response = mine.post("/api/v1/batches", json=batch_body(mine.facility, lot["id"]))
+    assert response.status_code == 422
+    assert "another facility" in response.get_json()["error"]["fields"]["inputs.0.lot_id"][0]
+
+
+def test_mass_assignment_is_refused(client, ctx):
+    applicant = Applicant(client)
+    body = batch_body(applicant.facility, applicant.lot()["id"], status="approved", company_id=99, version=7)
+    fields = applicant.post("/api/v1/batches", json=body).get_json()["error"]["fields"]
+    assert set(fields) == {"status", "company_id", "version"}
+
+
+def test_patch_edits_a_draft_and_bumps_its_version(client, ctx):
+    applicant = Applicant(client)
+    batch = applicant.batch()
+    response = applicant.patch(f"/api/v1/batches/{batch['id']}", json={"quantity_kg": 9000.5})
+    assert response.status_code == 200
+    assert response.get_json()["quantity_kg"] == 9000.5 and response.get_json()["version"] == 2
+
+
+def test_upload_download_and_delete_a_document(client, ctx):
+    applicant = Applicant(client)
+    batch = applicant.batch()
+    data = minimal_pdf("Assay report R-26-1187")
+    uploaded = applicant.upload(batch["id"], "assay_report", "../../etc/passwd.pdf", data)
+    assert uploaded.status_code == 201
+    document = uploaded.get_json()
+    assert document["sha256"] == hashlib.sha256(data).hexdigest() and document["size"] == len(data)
+    assert document["media_type"] == "application/pdf" and "/" not in document["filename"]
+    download = applicant.get(f"/api/v1/batches/{batch['id']}/documents/{document['id']}")
+    assert download.status_code == 200 and download.data == data
+    assert download.headers["Content-Disposition"].startswith("attachment")
+    assert download.headers["X-Content-Type-Options"] == "nosniff"
+    assert applicant.delete(f"/api/v1/batches/{batch['id']}/documents/{document['id']}").status_code == 204
+    assert applicant.get(f"/api/v1/batches/{batch['id']}").get_json()["documents"] == []
+
+
+def test_upload_refuses_unknown_types_and_kinds(client, ctx):
+    applicant = Applicant(client)
+    batch = applicant.batch()
+    html = applicant.upload(batch["id"], "assay_report", "report.pdf", b"<html><script>alert(1)</script></html>")
+    assert html.status_code == 415
+    assert html.get_json()["error"]["code"] == "unsupported_media_type"
+    kind = applicant.upload(batch["id"], "selfie", "a.pdf", minimal_pdf("x"))
+    assert kind.status_code == 422 and "kind" in kind.get_json()["error"]["fields"]
+
+
+def test_upload_over_the_limit_is_413(app, client, ctx):
+    applicant = Applicant(client)
+    batch = applicant.batch()
+    limit = app.config["MAX_UPLOAD_MB"] * 1024 * 1024
+    response = applicant.upload(batch["id"], "other", "big.csv", b"a" * (limit + 1))
+    assert response.status_code == 413
+    assert response.get_json()["error"]["code"] == "payload_too_large"
+
+
+def test_submit_moves_to_checking_and_queues_one_run(client, ctx):
+    applicant = Applicant(client)
+    batch = applicant.ready_batch()
+    response = applicant.post(f"/api/v1/batches/{batch['id']}/submit")
+    assert response.status_code == 202 and response.get_json() == {"status": "checking"}
+    db.session.expire_all()
+    assert db.session.scalar(db.select(db.func.count(CheckRun.id))) == 1
+    again = applicant.post(f"/api/v1/batches/{batch['id']}/submit")
+    assert again.status_code == 409
+    edit = applicant.patch(f"/api/v1/batches/{batch['id']}", json={"quantity_kg": 1})
+    assert edit.status_code == 409
+    upload = applicant.upload(batch["id"], *evidence_files()[0])
+    assert upload.status_code == 409
+
+
+def test_every_change_is_in_the_audit_trail(client, ctx):
+    applicant = Applicant(client)
+    batch = applicant.ready_batch()
+    applicant.post(f"/api/v1/batches/{batch['id']}/submit")
+    db.session.expire_all()
+    actions = db.session.scalars(db.select(AuditEvent.action).where(
+        AuditEvent.object_type == "batch", AuditEvent.object_id == str(batch["id"])).order_by(AuditEvent.seq)).all()
+    assert actions == ["batch.created", "document.uploaded", "document.uploaded", "document.uploaded",
+                       "batch.submitted"]
+
+
+def test_applicants_never_see_another_companys_batches(client, ctx):
+    mine, theirs = Applicant(client), Applicant(client, "Other Co", "999-99-99999")
+    batch = theirs.ready_batch()
+    for method, path in [("get", f"/api/v1/batches/{batch['id']}"),
+                         ("patch", f"/api/v1/batches/{batch['id']}"),
+                         ("post", f"/api/v1/batches/{batch['id']}/submit"),
+                         ("get", f"/api/v1/batches/{batch['id']}/documents/{batch['id']}")]:
+        response = getattr(mine, method)(path, json={}) if method != "get" else mine.get(path)
+        assert response.status_code == 404, (method, path)
+    assert mine.get("/api/v1/batches").get_json()["items"] == []
+
+
+def test_reviewer_lists_batches_filtered_by_status(client, ctx):
+    applicant = Applicant(client)
+    first = applicant.ready_batch()
+    applicant.batch()
+    applicant.post(f"/api/v1/batches/{first['id']}/submit")
+    make_user("reviewer")
+    headers = bearer(token_for(client, "reviewer@certify.test"))
+    checking = client.get("/api/v1/batches?status=checking", headers=headers).get_json()["items"]
+    assert [b["id"] for b in checking] == [first["id"]]
+    assert client.get("/api/v1/batches?status=nonsense", headers=headers).status_code == 422
+    assert client.post("/api/v1/batches", json={}, headers=headers).status_code == 403
