@@ -13,6 +13,8 @@ def init_commands(app: Flask) -> None:
     app.cli.add_command(seed_catalogue_command)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(audit_group)
+    app.cli.add_command(certificates_group)
+    app.cli.add_command(keys_group)
 
 
 def read_password(prompt: str) -> str:
@@ -87,3 +89,47 @@ def audit_verify_command() -> None:
     sys.exit(1)
 
 
+
+
+@click.group("certificates")
+def certificates_group() -> None:
+    """Certificates."""
+
+
+@certificates_group.command("verify")
+@click.argument("file", type=click.File("rb"))
+def certificates_verify_command(file) -> None:
+    """Checks a certificate JSON file offline against the configured keys (current and retired)."""
+    import json
+
+    from certify.services.certificates import keyring
+    from certify.signing import verify_certificate_document
+
+    try:
+        document = json.loads(file.read())
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise click.ClickException(f"not a JSON file: {error}") from None
+    result = verify_certificate_document(document, keyring().published_keys())
+    number = (document.get("certificate") or {}).get("number") if isinstance(document, dict) else None
+    if result.valid_signature:
+        click.echo(f"valid signature: certificate {number}, key {result.key_id}")
+        return
+    click.echo(f"INVALID: {result.reason}", err=True)
+    sys.exit(1)
+
+
+@click.group("keys")
+def keys_group() -> None:
+    """The certificate signing keys."""
+
+
+@keys_group.command("rotate")
+def keys_rotate_command() -> None:
+    """Retires the current signing key (still published, so old certificates verify) and makes a new one."""
+    from flask import current_app
+
+    from certify.signing import rotate_key
+
+    ring = rotate_key(current_app.config["SIGNING_KEY_FILE"], current_app.config["RETIRED_KEYS_FILE"])
+    current_app.extensions.pop("keyring", None)
+    click.echo(f"new signing key {ring.current_key_id}; restart the web processes to publish it")

@@ -2,6 +2,7 @@
 import datetime as dt
 import re
 from decimal import Decimal
+from html.parser import HTMLParser
 
 from certify.services import admin
 
@@ -174,3 +175,44 @@ def submit_form(client, url, data, **kwargs):
     page = client.get(url)
     assert page.status_code == 200, page.status_code
     return client.post(url, data={**data, "csrf_token": csrf_token_from(page.get_data(as_text=True))}, **kwargs)
+
+
+class _FormFields(HTMLParser):
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.values: dict[str, str] = {}
+        self._textarea = self._select = None
+        self._options: list[tuple[str, bool]] = []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        name = attrs.get("name")
+        if tag == "input" and name and attrs.get("type") not in ("submit", "button", "checkbox", "radio"):
+            self.values[name] = attrs.get("value") or ""
+        elif tag == "textarea" and name:
+            self._textarea, self.values[name] = name, ""
+        elif tag == "select" and name:
+            self._select, self._options = name, []
+        elif tag == "option" and self._select:
+            self._options.append((attrs.get("value") or "", "selected" in attrs))
+
+    def handle_data(self, data):
+        if self._textarea:
+            self.values[self._textarea] += data
+
+    def handle_endtag(self, tag):
+        if tag == "textarea" and self._textarea:
+            # HTML drops the one newline that may follow <textarea>, and so does a browser when it submits.
+            self.values[self._textarea] = re.sub(r"^\r?\n", "", self.values[self._textarea])
+            self._textarea = None
+        elif tag == "select" and self._select:
+            chosen = [value for value, selected in self._options if selected] or [v for v, _ in self._options[:1]]
+            self.values[self._select] = chosen[0] if chosen else ""
+            self._select = None
+
+
+def form_fields(html: str) -> dict[str, str]:
+    """What a browser would submit for the page's form fields as they are filled in (CSRF token included)."""
+    parser = _FormFields()
+    parser.feed(html)
+    return parser.values

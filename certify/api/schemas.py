@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator, model_validator
 
 from certify.domain.facts import DOCUMENT_KINDS, GRADES, LOT_CATEGORIES
-from certify.domain.workflow import BATCH_STATUSES
+from certify.domain.workflow import BATCH_STATUSES, CERTIFICATE_STATUSES
 from certify.models.company import PROCESSES
 from certify.models.lot import CHEMISTRIES, LOT_FORMS
 from certify.models.user import ROLES
@@ -208,6 +208,16 @@ class BatchListQuery(ListQuery):
     material_code: str | None = None
     facility_id: int | None = None
     company_id: int | None = None
+
+
+class CertificateListQuery(ListQuery):
+    status: Literal[CERTIFICATE_STATUSES] | None = None
+    material_code: str | None = None
+
+
+class AuditQuery(ListQuery):
+    object_type: str | None = None
+    object_id: str | None = None
 
 
 class DocumentUpload(BaseModel):

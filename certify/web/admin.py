@@ -136,7 +136,7 @@ def new_facility():
             facility = administration.create_facility(
                 current_user.id, company_id=form.company_id.data, name=form.name.data,
                 permit_no=form.permit_no.data, permit_valid_until=form.permit_valid_until.data,
-                process=form.process.data, annual_capacity_kg=form.annual_capacity_kg.data)
+                process=form.recycling_process.data, annual_capacity_kg=form.annual_capacity_kg.data)
         except (ValidationFailed, Conflict) as refusal:
             show_refusal(form, refusal, conflict_field="name")
         else:

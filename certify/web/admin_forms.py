@@ -3,9 +3,9 @@ import re
 from decimal import Decimal, InvalidOperation
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, DecimalField, EmailField, IntegerField, PasswordField, SelectField, StringField, \
-    SubmitField, TextAreaField
-from wtforms.widgets import HiddenInput
+from wtforms import DateField, DecimalField, EmailField, IntegerField, PasswordField, SelectChoice, SelectField, \
+    StringField, SubmitField, TextAreaField
+from wtforms.widgets import HiddenInput, TextInput
 from wtforms.validators import DataRequired, Email, InputRequired, Length, ValidationError
 
 from certify.models.company import PROCESSES
@@ -17,8 +17,8 @@ ELEMENT_SYMBOL = re.compile(r"^(SO4|[A-Z][a-z]?)$")
 MAX_PPM = Decimal(1_000_000)
 MAX_DECIMAL_PLACES = 6
 MAX_CAPACITY_KG = Decimal("1e12")
-PROCESS_CHOICES = [(process, process.replace("_", " ").capitalize()) for process in PROCESSES]
-ROLE_CHOICES = [(role, role.capitalize()) for role in ROLES]
+PROCESS_CHOICES = [SelectChoice(process, process.replace("_", " ").capitalize()) for process in PROCESSES]
+ROLE_CHOICES = [SelectChoice(role, role.capitalize()) for role in ROLES]
 
 
 def strip(value):
@@ -31,6 +31,9 @@ def decimal_places(value: Decimal) -> int:
 
 class ExactNumberField(DecimalField):
     """A number read straight into Decimal (never float); thousands separators as in "5,000,000" are allowed."""
+
+    # A text box, not type="number": browsers refuse the separators there and may round long decimals.
+    widget = TextInput()
 
     def __init__(self, label=None, validators=None, **kwargs):
         super().__init__(label, validators, places=None, **kwargs)
@@ -139,7 +142,8 @@ class FacilityForm(FlaskForm):
     name = StringField("Facility name", filters=[strip], validators=[DataRequired(), Length(max=200)])
     permit_no = StringField("Permit no.", filters=[strip], validators=[DataRequired(), Length(max=60)])
     permit_valid_until = DateField("Permit valid until", validators=[InputRequired()])
-    process = SelectField("Process", choices=PROCESS_CHOICES, validators=[InputRequired()])
+    # Not named `process`: that name is taken by the form's own method that reads the request.
+    recycling_process = SelectField("Process", choices=PROCESS_CHOICES, validators=[InputRequired()])
     annual_capacity_kg = ExactNumberField(
         "Annual capacity (kg)", validators=[InputRequired(), Within(Decimal(0), MAX_CAPACITY_KG, low_open=True)],
         description="Permitted output per year in kilograms, e.g. 5,000,000.")
@@ -147,7 +151,7 @@ class FacilityForm(FlaskForm):
 
     def __init__(self, companies, **kwargs):
         super().__init__(**kwargs)
-        self.company_id.choices = [(company.id, company.name) for company in companies]
+        self.company_id.choices = [SelectChoice(company.id, company.name) for company in companies]
 
 
 def company_id_or_none(value):
@@ -166,7 +170,8 @@ class UserForm(FlaskForm):
 
     def __init__(self, companies, **kwargs):
         super().__init__(**kwargs)
-        self.company_id.choices = [(None, "—")] + [(company.id, company.name) for company in companies]
+        self.company_id.choices = [SelectChoice("", "—")] + [SelectChoice(company.id, company.name)
+                                                              for company in companies]
 
     def validate_company_id(self, field):
         # api.md: an applicant belongs to exactly one company, every other role to none.

@@ -1,0 +1,115 @@
+"""Certificates: issued and signed in the approving transaction; suspended, reinstated or revoked with reasons."""
+import hmac
+
+from flask import current_app
+from sqlalchemy import func, select, text
+
+from certify.domain import workflow
+from certify.domain.canonical import plain_json
+from certify.errors import Conflict
+from certify.extensions import db
+from certify.models import Batch, Certificate, CheckRun, User
+from certify.services import audit
+from certify.signing import Keyring, verification_code
+from certify.timeutil import isoformat_z, utcnow
+
+
+PAST_TENSE = {"suspend": "suspended", "reinstate": "reinstated", "revoke": "revoked"}
+
+
+def keyring() -> Keyring:
+    """The service's signing keys, loaded once per process (the private key is created on first start)."""
+    ring = current_app.extensions.get("keyring")
+    if ring is None:
+        ring = current_app.extensions["keyring"] = Keyring.load(
+            current_app.config["SIGNING_KEY_FILE"], current_app.config["RETIRED_KEYS_FILE"])
+    return ring
+
+
+def next_serial() -> int:
+    """A serial never handed out before: a PostgreSQL sequence (gaps allowed, reuse never)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return db.session.scalar(text("SELECT nextval('certificate_serial_seq')"))
+    # SQLite (development) has one writer at a time, so the next number after the highest is safe.
+    return (db.session.scalar(select(func.max(Certificate.serial))) or 0) + 1
+
+
+def certificate_content(batch: Batch, run: CheckRun, number: str, approved_by: list[int], issued_at) -> dict:
+    """The signed `certificate` member of api.md: fixed at issue, never changed by a status change."""
+    computed = run.computed
+    return plain_json({
+        "number": number, "batch_number": batch.number,
+        "company": {"name": batch.company.name, "business_registration_no": batch.company.business_registration_no},
+        "facility": {"name": batch.facility.name, "permit_no": batch.facility.permit_no,
+                     "process": batch.facility.process},
+        "material_code": batch.material_code, "grade": batch.grade, "quantity_kg": batch.quantity_kg,
+        "production_start": batch.production_start, "production_end": batch.production_end,
+        "recycled_content_pct": computed["recycled_content_pct"], "post_consumer_pct": computed["post_consumer_pct"],
+        "pre_consumer_pct": computed["pre_consumer_pct"], "chain_of_custody": "mass_balance",
+        "ruleset_version": run.ruleset_version,
+        "documents": [{"kind": document.kind, "sha256": document.sha256} for document in batch.documents],
+        "approved_by": approved_by, "issued_at": isoformat_z(issued_at),
+    })
+
+
+def issue(batch: Batch, run: CheckRun, approved_by: list[int]) -> Certificate:
+    """Signs and stores the batch's certificate in the caller's transaction (the approving one)."""
+    issued_at = utcnow().replace(microsecond=0)
+    serial = next_serial()
+    number = f"KR-RM-{issued_at.year}-{serial:06d}"
+    content = certificate_content(batch, run, number, approved_by, issued_at)
+    key_id, signature = keyring().sign(content)
+    certificate = Certificate(serial=serial, number=number, batch_id=batch.id, company_id=batch.company_id,
+                              material_code=batch.material_code, content=content, key_id=key_id, signature=signature,
+                              verification_code=verification_code(signature), status="valid", issued_at=issued_at,
+                              status_changed_at=issued_at)
+    db.session.add(certificate)
+    db.session.flush()
+    audit.record(approved_by[-1], "certificate.issued", "certificate", number,
+                 {"batch_id": batch.id, "key_id": key_id, "verification_code": certificate.verification_code})
+    return certificate
+
+
+def change_status(actor: User, certificate: Certificate, event: str, reason: str) -> Certificate:
+    """suspend / reinstate / revoke: valid ⇄ suspended, either → revoked (final)."""
+    db.session.refresh(certificate, with_for_update=True)
+    try:
+        new_status = workflow.next_certificate_status(event, certificate.status)
+    except workflow.TransitionRefused:
+        raise Conflict(f"Certificate {certificate.number} is {certificate.status}: "
+                       f"it cannot be {PAST_TENSE[event]}.") from None
+    previous = certificate.status
+    certificate.status, certificate.status_reason, certificate.status_changed_at = new_status, reason, utcnow()
+    audit.record(actor.id, f"certificate.{event}", "certificate", certificate.number,
+                 {"from": previous, "to": new_status, "reason": reason})
+    db.session.commit()
+    return certificate
+
+
+def document_json(certificate: Certificate) -> dict:
+    """The certificate document of api.md: the signed member plus status, key id, signature and code."""
+    return {"certificate": certificate.content, "status": certificate.status, "key_id": certificate.key_id,
+            "signature": certificate.signature, "verification_code": certificate.verification_code}
+
+
+def public_json(certificate: Certificate) -> dict:
+    content = certificate.content
+    return {"number": certificate.number, "status": certificate.status, "material_code": content["material_code"],
+            "grade": content["grade"], "quantity_kg": content["quantity_kg"],
+            "company_name": content["company"]["name"], "facility_name": content["facility"]["name"],
+            "production_start": content["production_start"], "production_end": content["production_end"],
+            "recycled_content_pct": content["recycled_content_pct"],
+            "post_consumer_pct": content["post_consumer_pct"], "pre_consumer_pct": content["pre_consumer_pct"],
+            "issued_at": content["issued_at"], "status_changed_at": isoformat_z(certificate.status_changed_at)}
+
+
+def find_public(number: str, code: str | None) -> Certificate | None:
+    """The certificate for a public look-up, or None: an unknown number and a wrong code look alike."""
+    certificate = db.session.scalar(select(Certificate).where(Certificate.number == number))
+    if certificate is None or not code or not hmac.compare_digest(certificate.verification_code, code.lower()):
+        return None
+    return certificate
+
+
+def verify_url(certificate: Certificate) -> str:
+    return f"{current_app.config['PUBLIC_URL']}/verify/{certificate.number}?code={certificate.verification_code}"
