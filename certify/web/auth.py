@@ -2,9 +2,11 @@
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_user, logout_user
 
 from certify.extensions import limiter
+from certify.models.user import ROLES
+from certify.security import roles_required
 from certify.services import accounts
 from certify.timeutil import utcnow
 from certify.web.forms import LoginForm, LogoutForm
@@ -48,7 +50,7 @@ def login():
 
 
 @auth.post("/logout")
-@login_required
+@roles_required(*ROLES)
 def logout():
     """Signs out here and everywhere: every copy of the session cookie stops working."""
     form = LogoutForm()
