@@ -8,8 +8,8 @@ from flask import current_app
 from sqlalchemy import select
 
 from certify.extensions import db
-from certify.models import Company, FeedstockLot, User
-from certify.services import admin
+from certify.models import User
+from certify.services import admin, lots
 from certify.services.catalogue import ensure_catalogue
 
 COMPANIES = [
@@ -47,27 +47,29 @@ def seed_demo() -> list[tuple[str, str, str]]:
     if db.session.scalar(select(User.id).where(User.email == ROLE_USERS[0][1])):
         return []
     today = dt.date.today()
-    companies = []
+    companies, facilities = [], []
     for spec in COMPANIES:
         company = admin.create_company(None, spec["name"], spec["business_registration_no"])
-        facility = admin.create_facility(None, company_id=company.id,
-                                         permit_valid_until=today + dt.timedelta(days=730), **spec["facility"])
-        for number, (lot_no, supplier, category, form, chemistry, mass, content) in enumerate(spec["lots"]):
-            db.session.add(FeedstockLot(
-                company_id=company.id, facility_id=facility.id, lot_no=lot_no, supplier=supplier,
-                category=category, form=form, chemistry=chemistry, mass_kg=mass,
-                received_on=today - dt.timedelta(days=60 - number), element_content_pct=content,
-                transfer_doc_no=f"AB-{today.year}-{company.id:03d}{number:03d}"))
+        facilities.append(admin.create_facility(None, company_id=company.id,
+                                                permit_valid_until=today + dt.timedelta(days=730), **spec["facility"]))
         companies.append(company)
-    db.session.commit()
     for accreditation_no, name in LABS:
         admin.create_lab(None, accreditation_no, name)
-    logins = []
+    logins, applicants = [], {}
     for role, email, company_index in ROLE_USERS:
         password = f"demo-{role}-{secrets.token_hex(4)}"
         company_id = companies[company_index].id if company_index is not None else None
-        admin.create_user(None, email, password, role, company_id)
+        user = admin.create_user(None, email, password, role, company_id)
+        if company_index is not None:
+            applicants[company_index] = user
         logins.append((role, email, password))
+    for index, spec in enumerate(COMPANIES):
+        for number, (lot_no, supplier, category, form, chemistry, mass, content) in enumerate(spec["lots"]):
+            lots.create_lot(applicants[index], {
+                "facility_id": facilities[index].id, "lot_no": lot_no, "supplier": supplier, "category": category,
+                "form": form, "chemistry": chemistry, "mass_kg": mass, "element_content_pct": content,
+                "received_on": today - dt.timedelta(days=60 - number),
+                "transfer_doc_no": f"AB-{today.year}-{companies[index].id:03d}{number:03d}"})
     path = demo_accounts_file()
     path.write_text("".join(f"{role:<10} {email:<32} {password}\n" for role, email, password in logins))
     path.chmod(0o600)
