@@ -8,7 +8,7 @@ from tests.helpers import bearer, login, make_company, make_user, token_for
 # Routes anyone may call without signing in; every other route must declare its roles with roles_required.
 PUBLIC_ENDPOINTS = {"static", "auth.login", "home.index", "public.healthz", "public.published_keys",
                     "public.verify_page", "api.create_token", "api.public_certificate", "api.public_verify",
-                    "public.openapi"}
+                    "api.openapi_document"}
 
 # These end the caller's session or token, so they are called last.
 SIGN_OUT_ENDPOINTS = {"auth.logout", "api.revoke_current_token"}

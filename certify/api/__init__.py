@@ -6,4 +6,4 @@ from certify.auth import authenticate_api_request
 api = Blueprint("api", __name__, url_prefix="/api/v1")
 api.before_request(authenticate_api_request)
 
-from certify.api import admin, audit, auth, batches, certificates, lots  # noqa: E402,F401
+from certify.api import admin, audit, auth, batches, certificates, docs, lots  # noqa: E402,F401

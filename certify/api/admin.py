@@ -4,9 +4,31 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from certify.api import api
+from certify.api.openapi import operation
 from certify.api.parsing import keyset_page, parse_body, parse_query
-from certify.api.schemas import CompanyCreate, FacilityCreate, LabCreate, ListQuery, MaterialPatch, UserCreate
-from certify.api.serializers import company_json, facility_json, lab_json, material_json, user_json
+from certify.api.responses import (
+    CompanyOut,
+    FacilityOut,
+    LabOut,
+    MaterialOut,
+    UserOut,
+    page_of,
+)
+from certify.api.schemas import (
+    CompanyCreate,
+    FacilityCreate,
+    LabCreate,
+    ListQuery,
+    MaterialPatch,
+    UserCreate,
+)
+from certify.api.serializers import (
+    company_json,
+    facility_json,
+    lab_json,
+    material_json,
+    user_json,
+)
 from certify.errors import NotFound
 from certify.extensions import db
 from certify.models import Company, Facility, Lab, Material
@@ -16,6 +38,7 @@ from certify.services import admin, rulesets
 
 
 @api.post("/companies")
+@operation(body=CompanyCreate, responses={201: CompanyOut}, errors=(409,))
 @roles_required("admin")
 def create_company():
     """Registers a recycling company."""
@@ -24,6 +47,7 @@ def create_company():
 
 
 @api.get("/companies")
+@operation(query=ListQuery, responses={200: page_of(CompanyOut)})
 @roles_required(*READ_ALL_ROLES)
 def list_companies():
     """Every company, newest first."""
@@ -33,6 +57,7 @@ def list_companies():
 
 
 @api.post("/facilities")
+@operation(body=FacilityCreate, responses={201: FacilityOut}, errors=(409,))
 @roles_required("admin")
 def create_facility():
     """Registers a facility of a company, with its permit and capacity."""
@@ -41,6 +66,7 @@ def create_facility():
 
 
 @api.get("/facilities")
+@operation(query=ListQuery, responses={200: page_of(FacilityOut)})
 @roles_required(*ROLES)
 def list_facilities():
     """Facilities, newest first: an applicant sees its own company's only."""
@@ -51,6 +77,7 @@ def list_facilities():
 
 
 @api.post("/users")
+@operation(body=UserCreate, responses={201: UserOut}, errors=(409,))
 @roles_required("admin")
 def create_user():
     """Creates a user with one role; applicants belong to a company."""
@@ -59,6 +86,7 @@ def create_user():
 
 
 @api.get("/materials")
+@operation(responses={200: page_of(MaterialOut)})
 @roles_required(*ROLES)
 def list_materials():
     """The material catalogue with each material's current thresholds and ruleset version."""
@@ -69,6 +97,7 @@ def list_materials():
 
 
 @api.patch("/materials/<code>")
+@operation(body=MaterialPatch, responses={200: MaterialOut})
 @roles_required("admin")
 def patch_material(code: str):
     """Changes thresholds of one material: a new ruleset version; the old one stays readable."""
@@ -81,6 +110,7 @@ def patch_material(code: str):
 
 
 @api.get("/labs")
+@operation(query=ListQuery, responses={200: page_of(LabOut)})
 @roles_required(*ROLES)
 def list_labs():
     """The accredited laboratories."""
@@ -90,6 +120,7 @@ def list_labs():
 
 
 @api.post("/labs")
+@operation(body=LabCreate, responses={201: LabOut}, errors=(409,))
 @roles_required("admin")
 def create_lab():
     """Adds an accredited laboratory."""

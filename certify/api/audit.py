@@ -3,7 +3,9 @@ from flask import jsonify
 from sqlalchemy import select
 
 from certify.api import api
+from certify.api.openapi import operation
 from certify.api.parsing import decode_cursor, encode_cursor, parse_query
+from certify.api.responses import AuditEventOut, ChainVerificationOut, page_of
 from certify.api.schemas import AuditQuery
 from certify.extensions import db
 from certify.models import AuditEvent
@@ -16,6 +18,7 @@ def audit_event_json(event: AuditEvent) -> dict:
 
 
 @api.get("/audit-events")
+@operation(query=AuditQuery, responses={200: page_of(AuditEventOut)})
 @roles_required("auditor", "admin")
 def list_audit_events():
     """Events: oldest first when filtered by object, newest first otherwise; keyset cursors on seq."""
@@ -36,6 +39,7 @@ def list_audit_events():
 
 
 @api.get("/audit-events/verify")
+@operation(responses={200: ChainVerificationOut})
 @roles_required("auditor", "admin")
 def verify_audit_chain():
     """Recomputes the whole chain: any edited, inserted or deleted row is found."""

@@ -3,7 +3,9 @@ from flask import current_app, g, jsonify, request
 from flask_login import current_user
 
 from certify.api import api
+from certify.api.openapi import operation
 from certify.api.parsing import parse_body
+from certify.api.responses import Token, UserOut
 from certify.api.schemas import TokenRequest
 from certify.api.serializers import user_json
 from certify.errors import ApiError
@@ -21,6 +23,7 @@ def login_account_key() -> str:
 
 
 @api.post("/auth/tokens")
+@operation(body=TokenRequest, responses={201: Token}, public=True)
 @limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_ADDRESS"])
 @limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"], key_func=login_account_key)
 def create_token():
@@ -34,6 +37,7 @@ def create_token():
 
 
 @api.delete("/auth/tokens/current")
+@operation(responses={204: None})
 @roles_required(*ROLES)
 def revoke_current_token():
     """Revokes the token that made this request."""
@@ -42,6 +46,7 @@ def revoke_current_token():
 
 
 @api.get("/me")
+@operation(responses={200: UserOut})
 @roles_required(*ROLES)
 def me():
     """The signed-in user."""

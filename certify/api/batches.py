@@ -4,12 +4,26 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from certify.api import api
-from certify.api.batch_views import batch_load_options, batches_json, document_json, one_batch_json
+from certify.api.batch_views import (
+    batch_load_options,
+    batches_json,
+    document_json,
+    one_batch_json,
+)
+from certify.api.openapi import operation
 from certify.api.parsing import keyset_page, parse_body, parse_query
+from certify.api.responses import BatchOut, DocumentOut, SubmitOut, page_of
 from certify.api.schemas import BatchCreate, BatchListQuery, BatchPatch, DocumentUpload
+from certify.domain.facts import DOCUMENT_KINDS
 from certify.errors import ValidationFailed
 from certify.models import Batch, IdempotencyKey
-from certify.security import READ_ALL_ROLES, get_batch_for, get_document_for, roles_required, scoped
+from certify.security import (
+    READ_ALL_ROLES,
+    get_batch_for,
+    get_document_for,
+    roles_required,
+    scoped,
+)
 from certify.services import batches
 from certify.storage import document_store
 from certify.web.downloads import attachment_response
@@ -18,6 +32,7 @@ MAX_IDEMPOTENCY_KEY = 255
 
 
 @api.post("/batches")
+@operation(body=BatchCreate, responses={201: BatchOut}, headers={"Idempotency-Key": "repeat-safe creation: a repeat returns the first answer"})
 @roles_required("applicant")
 def create_batch():
     """Creates a draft batch; a repeat with the same Idempotency-Key answers as the first time."""
@@ -32,6 +47,7 @@ def create_batch():
 
 
 @api.get("/batches")
+@operation(query=BatchListQuery, responses={200: page_of(BatchOut)})
 @roles_required("applicant", *READ_ALL_ROLES)
 def list_batches():
     """Batches, newest first, filtered by status, material or facility; an applicant sees its own only."""
@@ -46,6 +62,7 @@ def list_batches():
 
 
 @api.get("/batches/<int:batch_id>")
+@operation(responses={200: BatchOut})
 @roles_required("applicant", *READ_ALL_ROLES)
 def get_batch(batch_id: int):
     """One batch with its inputs, documents, latest checks and decisions."""
@@ -53,6 +70,7 @@ def get_batch(batch_id: int):
 
 
 @api.patch("/batches/<int:batch_id>")
+@operation(body=BatchPatch, responses={200: BatchOut}, errors=(409,))
 @roles_required("applicant")
 def patch_batch(batch_id: int):
     """Edits a batch while it is draft, checks_failed or changes_requested."""
@@ -62,6 +80,7 @@ def patch_batch(batch_id: int):
 
 
 @api.post("/batches/<int:batch_id>/documents")
+@operation(multipart={"kind": "|".join(DOCUMENT_KINDS), "file": "binary"}, responses={201: DocumentOut}, errors=(409, 413, 415))
 @roles_required("applicant")
 def upload_document(batch_id: int):
     """Attaches one evidence file (multipart: kind, file)."""
@@ -83,6 +102,7 @@ def upload_document(batch_id: int):
 
 
 @api.get("/batches/<int:batch_id>/documents/<int:document_id>")
+@operation(responses={200: "application/octet-stream"})
 @roles_required("applicant", *READ_ALL_ROLES)
 def download_document(batch_id: int, document_id: int):
     """The file as uploaded, always as an attachment."""
@@ -91,6 +111,7 @@ def download_document(batch_id: int, document_id: int):
 
 
 @api.delete("/batches/<int:batch_id>/documents/<int:document_id>")
+@operation(responses={204: None}, errors=(409,))
 @roles_required("applicant")
 def delete_document(batch_id: int, document_id: int):
     """Detaches a document while the batch is editable."""
@@ -100,6 +121,7 @@ def delete_document(batch_id: int, document_id: int):
 
 
 @api.post("/batches/<int:batch_id>/submit")
+@operation(responses={202: SubmitOut}, errors=(409,))
 @roles_required("applicant")
 def submit_batch(batch_id: int):
     """Submits the batch for its background checks."""

@@ -7,19 +7,39 @@ from sqlalchemy import select
 
 from certify.api import api
 from certify.api.batch_views import batch_load_options, one_batch_json
+from certify.api.openapi import operation
 from certify.api.parsing import json_body, keyset_page, parse_body, parse_query
-from certify.api.schemas import CertificateListQuery, DecisionRequest, ReasonRequest
+from certify.api.responses import (
+    BatchOut,
+    CertificateDocument,
+    PublicCertificate,
+    VerifyResult,
+    page_of,
+)
+from certify.api.schemas import (
+    CertificateListQuery,
+    DecisionRequest,
+    PublicLookupQuery,
+    ReasonRequest,
+)
 from certify.certificate_pdf import render_certificate_pdf
 from certify.errors import NotFound, ValidationFailed
 from certify.extensions import db
 from certify.models import Certificate
-from certify.security import READ_ALL_ROLES, get_batch_for, get_certificate_for, roles_required, scoped
+from certify.security import (
+    READ_ALL_ROLES,
+    get_batch_for,
+    get_certificate_for,
+    roles_required,
+    scoped,
+)
 from certify.services import bundles, certificates, review
 from certify.signing import verify_certificate_document
 from certify.web.downloads import file_response
 
 
 @api.post("/batches/<int:batch_id>/decision")
+@operation(body=DecisionRequest, responses={200: BatchOut}, errors=(409,))
 @roles_required("reviewer")
 def decide(batch_id: int):
     """Approves, rejects or requests changes, on the version of the batch the reviewer saw."""
@@ -30,6 +50,7 @@ def decide(batch_id: int):
 
 
 @api.get("/batches/<int:batch_id>/bundle.zip")
+@operation(responses={200: "application/zip"})
 @roles_required("applicant", *READ_ALL_ROLES)
 def evidence_bundle(batch_id: int):
     """manifest.json and every document of the batch, in one zip."""
@@ -39,6 +60,7 @@ def evidence_bundle(batch_id: int):
 
 
 @api.get("/certificates")
+@operation(query=CertificateListQuery, responses={200: page_of(CertificateDocument)})
 @roles_required("applicant", *READ_ALL_ROLES)
 def list_certificates():
     """Certificate documents, newest first; an applicant sees its company's only."""
@@ -53,6 +75,7 @@ def list_certificates():
 
 
 @api.get("/certificates/<number>.pdf")
+@operation(responses={200: "application/pdf"})
 @roles_required("applicant", *READ_ALL_ROLES)
 def certificate_pdf(number: str):
     """The certificate as a one-page bilingual PDF with a QR code to the public verification page."""
@@ -63,6 +86,7 @@ def certificate_pdf(number: str):
 
 
 @api.get("/certificates/<number>")
+@operation(responses={200: CertificateDocument})
 @roles_required("applicant", *READ_ALL_ROLES)
 def get_certificate(number: str):
     """The signed certificate document."""
@@ -77,6 +101,7 @@ def _change_status(number: str, event: str):
 
 
 @api.post("/certificates/<number>/suspend")
+@operation(body=ReasonRequest, responses={200: CertificateDocument}, errors=(409,))
 @roles_required("reviewer")
 def suspend_certificate(number: str):
     """valid → suspended, with a reason."""
@@ -84,6 +109,7 @@ def suspend_certificate(number: str):
 
 
 @api.post("/certificates/<number>/reinstate")
+@operation(body=ReasonRequest, responses={200: CertificateDocument}, errors=(409,))
 @roles_required("reviewer")
 def reinstate_certificate(number: str):
     """suspended → valid, with a reason."""
@@ -91,6 +117,7 @@ def reinstate_certificate(number: str):
 
 
 @api.post("/certificates/<number>/revoke")
+@operation(body=ReasonRequest, responses={200: CertificateDocument}, errors=(409,))
 @roles_required("reviewer", "admin")
 def revoke_certificate(number: str):
     """valid or suspended → revoked, for good."""
@@ -98,6 +125,7 @@ def revoke_certificate(number: str):
 
 
 @api.get("/public/certificates/<number>")
+@operation(query=PublicLookupQuery, responses={200: PublicCertificate}, public=True)
 def public_certificate(number: str):
     """Anyone holding the number and its verification code sees the certificate's public facts and status."""
     certificate = certificates.find_public(number, request.args.get("code"))
@@ -107,6 +135,7 @@ def public_certificate(number: str):
 
 
 @api.post("/public/verify")
+@operation(body=None, responses={200: VerifyResult}, public=True, errors=(400, 422))
 def public_verify():
     """Checks a certificate document's signature against the published keys and tells its current status."""
     document = json_body()

@@ -4,7 +4,9 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from certify.api import api
+from certify.api.openapi import operation
 from certify.api.parsing import keyset_page, parse_body, parse_query
+from certify.api.responses import LotOut, page_of
 from certify.api.schemas import LotCreate, LotListQuery
 from certify.api.serializers import lot_json
 from certify.models import FeedstockLot
@@ -13,6 +15,7 @@ from certify.services import lots
 
 
 @api.post("/feedstock-lots")
+@operation(body=LotCreate, responses={201: LotOut}, errors=(409,))
 @roles_required("applicant")
 def create_lot():
     """Registers one receipt of input material at one of the applicant's facilities."""
@@ -22,6 +25,7 @@ def create_lot():
 
 
 @api.get("/feedstock-lots")
+@operation(query=LotListQuery, responses={200: page_of(LotOut)})
 @roles_required("applicant", *READ_ALL_ROLES)
 def list_lots():
     """Lots, newest first, with what is allocated and what remains; an applicant sees its company's only."""
@@ -37,6 +41,7 @@ def list_lots():
 
 
 @api.get("/feedstock-lots/<int:lot_id>")
+@operation(responses={200: LotOut})
 @roles_required("applicant", *READ_ALL_ROLES)
 def get_lot(lot_id: int):
     """One lot."""

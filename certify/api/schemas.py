@@ -3,7 +3,15 @@ import datetime as dt
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from certify.domain.facts import DOCUMENT_KINDS, GRADES, LOT_CATEGORIES
 from certify.domain.workflow import BATCH_STATUSES, CERTIFICATE_STATUSES
@@ -215,6 +223,10 @@ class BatchListQuery(ListQuery):
 class CertificateListQuery(ListQuery):
     status: Literal[CERTIFICATE_STATUSES] | None = None
     material_code: str | None = None
+
+
+class PublicLookupQuery(BaseModel):
+    code: Annotated[str, StringConstraints(max_length=64)] | None = None
 
 
 class AuditQuery(ListQuery):

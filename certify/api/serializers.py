@@ -1,7 +1,15 @@
 """The JSON forms of the service's objects, exactly as api.md names their members."""
 from decimal import Decimal
 
-from certify.models import Company, Facility, FeedstockLot, Lab, Material, MaterialRules, User
+from certify.models import (
+    Company,
+    Facility,
+    FeedstockLot,
+    Lab,
+    Material,
+    MaterialRules,
+    User,
+)
 
 
 def user_json(user: User) -> dict:
