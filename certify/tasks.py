@@ -41,6 +41,7 @@ def celery_config(app: Flask) -> dict:
         queue_dir = f"{app.config['BROKER_DIR']}/queue"
         os.makedirs(queue_dir, exist_ok=True)
         config["broker_transport_options"] = {"data_folder_in": queue_dir, "data_folder_out": queue_dir,
+                                              "control_folder": f"{app.config['BROKER_DIR']}/control",
                                               "store_processed": False}
         config["beat_schedule_filename"] = f"{app.config['BROKER_DIR']}/celerybeat-schedule"
     return config
