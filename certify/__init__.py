@@ -84,6 +84,9 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from certify.api import api
+    from certify.routing import DatabaseIdConverter
+
+    app.url_map.converters["int"] = DatabaseIdConverter
     from certify.web import register_web_blueprints
 
     csrf.exempt(api)  # the API authenticates by Bearer token only, never by cookie

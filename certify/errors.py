@@ -5,6 +5,8 @@ from flask import Flask, jsonify, make_response, render_template, request
 from sqlalchemy.exc import OperationalError as DatabaseUnavailable
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from certify.extensions import db
+
 log = logging.getLogger(__name__)
 
 CODES = {
@@ -104,11 +106,13 @@ def init_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(DatabaseUnavailable)
     def handle_database_down(error):
+        db.session.rollback()
         log.warning("database unavailable: %s", error.orig if hasattr(error, "orig") else error)
         return render_error(503, CODES[503], MESSAGES[503], headers={"Retry-After": "5"})
 
     @app.errorhandler(InternalServerError)
     def handle_internal_error(error):
+        db.session.rollback()  # the failed transaction must not break the rest of the response
         log.error("unhandled error on %s %s", request.method, request.path,
                   exc_info=getattr(error, "original_exception", None))
         return render_error(500, CODES[500], MESSAGES[500])

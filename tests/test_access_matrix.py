@@ -2,6 +2,8 @@
 import pytest
 from flask import url_for
 
+from certify.routing import DatabaseIdConverter
+
 from certify.models.user import ROLES
 from tests.helpers import bearer, login, make_company, make_user, token_for
 
@@ -22,7 +24,7 @@ def routes(app):
 
 def concrete_path(rule) -> str:
     """The rule with ids no object has: the role check must answer before any look-up."""
-    values = {name: 999999 if type(converter).__name__ == "IntegerConverter" else "KR-RM-2000-999999"
+    values = {name: 999999 if isinstance(converter, DatabaseIdConverter) else "KR-RM-2000-999999"
               for name, converter in rule._converters.items()}
     return url_for(rule.endpoint, **values)
 

@@ -14,6 +14,7 @@ from certify.api.openapi import operation
 from certify.api.parsing import keyset_page, parse_body, parse_query
 from certify.api.responses import BatchOut, DocumentOut, SubmitOut, page_of
 from certify.api.schemas import BatchCreate, BatchListQuery, BatchPatch, DocumentUpload
+from certify.documents import ACCEPTED_MEDIA_TYPES
 from certify.domain.facts import DOCUMENT_KINDS
 from certify.errors import ValidationFailed
 from certify.models import Batch, IdempotencyKey
@@ -102,7 +103,7 @@ def upload_document(batch_id: int):
 
 
 @api.get("/batches/<int:batch_id>/documents/<int:document_id>")
-@operation(responses={200: "application/octet-stream"})
+@operation(responses={200: tuple(sorted(ACCEPTED_MEDIA_TYPES))})
 @roles_required("applicant", *READ_ALL_ROLES)
 def download_document(batch_id: int, document_id: int):
     """The file as uploaded, always as an attachment."""

@@ -7,6 +7,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from certify.api.responses import Error, Health, PublishedKeys
+from certify.routing import DatabaseIdConverter
 
 ERROR_STATUSES = {400: "Malformed request (e.g. invalid JSON)", 401: "No valid Bearer token",
                   403: "This role may not do this", 404: "Not found (or another company's)",
@@ -15,7 +16,7 @@ ERROR_STATUSES = {400: "Malformed request (e.g. invalid JSON)", 401: "No valid B
 SUCCESS_TEXT = {200: "OK", 201: "Created", 202: "Accepted", 204: "No content"}
 
 
-def operation(*, responses: dict[int, type[BaseModel] | str | None], body: type[BaseModel] | None = None,
+def operation(*, responses: dict[int, type[BaseModel] | str | tuple[str, ...] | None], body: type[BaseModel] | None = None,
               query: type[BaseModel] | None = None, multipart: dict[str, str] | None = None,
               public: bool = False, errors: tuple[int, ...] = (), headers: dict[str, str] | None = None):
     """Documents an API view: its success responses (a model, a media type string, or None for no body),
@@ -45,9 +46,11 @@ OPERATIONS_PATHS = {
 
 
 def _path_and_parameters(rule) -> tuple[str, list[dict]]:
+
     parameters = []
     for name, converter in rule._converters.items():
-        schema = {"type": "integer"} if type(converter).__name__ == "IntegerConverter" else {"type": "string"}
+        schema = ({"type": "integer", "minimum": 1, "maximum": DatabaseIdConverter.max}
+                  if isinstance(converter, DatabaseIdConverter) else {"type": "string"})
         parameters.append({"name": name, "in": "path", "required": True, "schema": schema})
     return re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule), parameters
 
@@ -107,8 +110,9 @@ def build_openapi(app: Flask) -> dict:
                 if isinstance(model, type):
                     response["content"] = {"application/json": {
                         "schema": {"$ref": f"#/components/schemas/{model.__name__}"}}}
-                elif isinstance(model, str):
-                    response["content"] = {model: {"schema": {"type": "string", "format": "binary"}}}
+                elif isinstance(model, (str, tuple)):
+                    response["content"] = {media_type: {"schema": {"type": "string", "format": "binary"}}
+                                           for media_type in ((model,) if isinstance(model, str) else model)}
                 op["responses"][str(status)] = response
             statuses = set(doc["errors"]) | {429} if rule.endpoint == "api.create_token" else set(doc["errors"])
             if not doc["public"]:

@@ -21,10 +21,12 @@ from certify.models.user import ROLES
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
-PositiveKg = Annotated[Decimal, Field(gt=0, le=Decimal("1e12"), decimal_places=6)]
+PositiveKg = Annotated[Decimal, Field(gt=0, lt=Decimal("1e12"), decimal_places=6)]  # fits Numeric(18, 6)
 Pct = Annotated[Decimal, Field(ge=0, le=100, decimal_places=6)]
 Ppm = Annotated[Decimal, Field(ge=0, le=1_000_000, decimal_places=6)]
 ElementSymbol = Annotated[str, StringConstraints(pattern=r"^(SO4|[A-Z][a-z]?)$")]
+# Ids and versions fit the database's integer columns; a larger number can name nothing.
+Id = Annotated[int, Field(ge=1, le=2**31 - 1)]
 
 
 class Body(BaseModel):
@@ -39,11 +41,11 @@ class TokenRequest(Body):
 
 class CompanyCreate(Body):
     name: Text
-    business_registration_no: Code
+    business_registration_no: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
 
 
 class FacilityCreate(Body):
-    company_id: int
+    company_id: Id
     name: Text
     permit_no: Code
     permit_valid_until: dt.date
@@ -55,7 +57,7 @@ class UserCreate(Body):
     email: Annotated[str, StringConstraints(max_length=254)]
     password: Annotated[str, StringConstraints(max_length=256, strip_whitespace=False)]
     role: Literal[ROLES]
-    company_id: int | None = Field(default=None, validate_default=True)
+    company_id: Id | None = Field(default=None, validate_default=True)
 
     @field_validator("email")
     @classmethod
@@ -103,7 +105,7 @@ class LabCreate(Body):
 
 
 class LotCreate(Body):
-    facility_id: int
+    facility_id: Id
     lot_no: Code
     supplier: Text
     category: Literal[LOT_CATEGORIES]
@@ -145,7 +147,7 @@ def distinct_lots(cls, inputs: list | None) -> list | None:
 
 
 class BatchInput(Body):
-    lot_id: int
+    lot_id: Id
     mass_kg: PositiveKg
 
 
@@ -154,7 +156,7 @@ class Claim(Body):
 
 
 class BatchCreate(Body):
-    facility_id: int
+    facility_id: Id
     material_code: Code
     grade: Literal[GRADES] = "battery"
     quantity_kg: PositiveKg
@@ -169,7 +171,7 @@ class BatchCreate(Body):
 
 
 class BatchPatch(Body):
-    facility_id: int | None = None
+    facility_id: Id | None = None
     material_code: Code | None = None
     grade: Literal[GRADES] | None = None
     quantity_kg: PositiveKg | None = None
@@ -187,7 +189,7 @@ class DecisionRequest(Body):
     decision: Literal["approve", "reject", "request_changes"]
     comment: Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000)] = Field(
         default="", validate_default=True)
-    version: int
+    version: Id
 
     @field_validator("comment")
     @classmethod
@@ -209,15 +211,15 @@ class ListQuery(BaseModel):
 
 
 class LotListQuery(ListQuery):
-    facility_id: int | None = None
+    facility_id: Id | None = None
     category: Literal[LOT_CATEGORIES] | None = None
 
 
 class BatchListQuery(ListQuery):
     status: Literal[BATCH_STATUSES] | None = None
     material_code: str | None = None
-    facility_id: int | None = None
-    company_id: int | None = None
+    facility_id: Id | None = None
+    company_id: Id | None = None
 
 
 class CertificateListQuery(ListQuery):

@@ -106,7 +106,8 @@ def public_json(certificate: Certificate) -> dict:
 def find_public(number: str, code: str | None) -> Certificate | None:
     """The certificate for a public look-up, or None: an unknown number and a wrong code look alike."""
     certificate = db.session.scalar(select(Certificate).where(Certificate.number == number))
-    if certificate is None or not code or not hmac.compare_digest(certificate.verification_code, code.lower()):
+    if certificate is None or not code or not hmac.compare_digest(
+            certificate.verification_code.encode(), code.strip().lower().encode("utf-8")):
         return None
     return certificate
 

@@ -390,3 +390,14 @@ def test_every_admin_write_leaves_an_audit_event_naming_the_admin(client, ctx):
     user_event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "user.created",
                                                              AuditEvent.actor_id == admin.id)).one()
     assert PASSWORD not in str(user_event.data)
+
+
+def test_overlong_fields_are_422_not_a_server_error(client, ctx):
+    from tests.helpers import bearer, make_user, token_for
+
+    make_user("admin", email="admin-long@certify.test")
+    headers = bearer(token_for(client, "admin-long@certify.test"))
+    response = client.post("/api/v1/companies", headers=headers,
+                           json={"name": "0", "business_registration_no": "0" * 59})
+    assert response.status_code == 422
+    assert "business_registration_no" in response.get_json()["error"]["fields"]
