@@ -34,6 +34,8 @@ class Config:
     # Unset means the embedded broker: kombu's filesystem transport under instance/, no server needed.
     BROKER_URL = os.environ.get("CERTIFY_BROKER_URL", "")
     BROKER_DIR = str(INSTANCE_PATH / "broker")
+    # The queue tasks go to; separate deployments (or test runs) sharing one Redis use different names.
+    TASK_QUEUE = os.environ.get("CERTIFY_TASK_QUEUE", "certify")
     # Rate-limit counters must be shared by every web process: Redis when there is one.
     RATELIMIT_STORAGE_URI = os.environ.get(
         "CERTIFY_RATELIMIT_STORAGE_URL",

@@ -15,6 +15,7 @@ def celery_config(app: Flask) -> dict:
     broker_url = app.config["BROKER_URL"]
     config = {
         "broker_url": broker_url or "filesystem://",
+        "task_default_queue": app.config["TASK_QUEUE"],
         "task_ignore_result": True,
         "result_backend": None,
         "task_serializer": "json",

@@ -43,6 +43,8 @@ def app_settings(database_url_for_tests, tmp_path_factory):
         "CERTIFY_SIGNING_KEY_FILE": str(instance / "signing-key.pem"),
         "CERTIFY_PUBLIC_URL": TestConfig.PUBLIC_URL,
         "CERTIFY_SWEEP_INTERVAL_SECONDS": "2",
+        # A queue of this session's own: test runs sharing the machine's Redis never take each other's tasks.
+        "CERTIFY_TASK_QUEUE": f"certify-test-{uuid.uuid4().hex[:8]}",
         "CERTIFY_CHECK_RUN_GRACE_SECONDS": "3",
     }
 
@@ -55,6 +57,8 @@ class IsolatedClient(FlaskClient):
     """
 
     def open(self, *args, **kwargs):
+        # Buffered, so a streamed body is produced inside the request's own context, not the test's.
+        kwargs.setdefault("buffered", True)
         return contextvars.Context().run(super().open, *args, **kwargs)
 
 
@@ -62,7 +66,7 @@ class IsolatedClient(FlaskClient):
 def app(app_settings):
     app = create_app(TestConfig,
                      SQLALCHEMY_DATABASE_URI=database_url(app_settings["CERTIFY_DATABASE_URL"]),
-                     BROKER_URL=app_settings["CERTIFY_BROKER_URL"],
+                     BROKER_URL=app_settings["CERTIFY_BROKER_URL"], TASK_QUEUE=app_settings["CERTIFY_TASK_QUEUE"],
                      STORAGE_DIR=app_settings["CERTIFY_STORAGE_DIR"],
                      SIGNING_KEY_FILE=app_settings["CERTIFY_SIGNING_KEY_FILE"],
                      RETIRED_KEYS_FILE=app_settings["CERTIFY_SIGNING_KEY_FILE"] + ".retired.json",

@@ -17,7 +17,7 @@ def private_broker(app_settings):
     redis.start()
     settings = {**app_settings, "CERTIFY_BROKER_URL": redis.url}
     app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=database_url(settings["CERTIFY_DATABASE_URL"]),
-                     BROKER_URL=redis.url, STORAGE_DIR=settings["CERTIFY_STORAGE_DIR"],
+                     BROKER_URL=redis.url, TASK_QUEUE=settings["CERTIFY_TASK_QUEUE"], STORAGE_DIR=settings["CERTIFY_STORAGE_DIR"],
                      SIGNING_KEY_FILE=settings["CERTIFY_SIGNING_KEY_FILE"],
                      INSTANCE_DIR=settings["CERTIFY_INSTANCE_DIR"], CHECK_RUN_GRACE=TestConfig.CHECK_RUN_GRACE)
     from tests.conftest import IsolatedClient
