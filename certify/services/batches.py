@@ -68,8 +68,15 @@ def _assign(batch: Batch, fields: dict) -> None:
     if "claim" in fields:
         batch.claimed_recycled_content_pct = fields["claim"]["recycled_content_pct"]
     if "inputs" in fields:
-        batch.allocations = [Allocation(lot_id=item["lot_id"], mass_kg=item["mass_kg"], position=position)
-                             for position, item in enumerate(fields["inputs"])]
+        # Keep the row of a lot that stays: a new row for it would collide with the old one before the
+        # old one is deleted (one allocation per batch and lot).
+        existing = {allocation.lot_id: allocation for allocation in batch.allocations}
+        allocations = []
+        for position, item in enumerate(fields["inputs"]):
+            allocation = existing.pop(item["lot_id"], None) or Allocation(lot_id=item["lot_id"])
+            allocation.mass_kg, allocation.position = item["mass_kg"], position
+            allocations.append(allocation)
+        batch.allocations = allocations
 
 
 def request_fingerprint(fields: dict) -> str:

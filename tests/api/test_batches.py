@@ -167,3 +167,14 @@ def test_reviewer_lists_batches_filtered_by_status(client, ctx):
     assert [b["id"] for b in checking] == [first["id"]]
     assert client.get("/api/v1/batches?status=nonsense", headers=headers).status_code == 422
     assert client.post("/api/v1/batches", json={}, headers=headers).status_code == 403
+
+
+def test_patch_changes_the_mass_taken_from_a_lot_already_among_the_inputs(client, ctx):
+    applicant = Applicant(client)
+    first_lot, second_lot = applicant.lot(), applicant.lot()
+    batch = applicant.batch(first_lot["id"])
+    response = applicant.patch(f"/api/v1/batches/{batch['id']}", json={"inputs": [
+        {"lot_id": second_lot["id"], "mass_kg": 500}, {"lot_id": first_lot["id"], "mass_kg": 10500}]})
+    assert response.status_code == 200, response.get_json()
+    assert [(i["lot_id"], i["mass_kg"]) for i in response.get_json()["inputs"]] == [
+        (second_lot["id"], 500), (first_lot["id"], 10500)]
