@@ -216,3 +216,53 @@ def form_fields(html: str) -> dict[str, str]:
     parser = _FormFields()
     parser.feed(html)
     return parser.values
+
+
+def lot_form(facility, lot_no="IN-2026-0042", mass_kg="12,000", **overrides) -> dict:
+    """The applicant's "Register a lot" form filled as lot_body fills the API's (element content as lines)."""
+    form = {"facility_id": str(facility.id if hasattr(facility, "id") else facility), "lot_no": lot_no,
+            "supplier": "Hanbit EV Dismantling", "category": "post_consumer", "form": "black_mass", "chemistry": "NMC",
+            "mass_kg": mass_kg, "received_on": day(-50), "transfer_doc_no": f"AB-{lot_no}",
+            "element_content_pct": "Li = 3.4\nNi = 21.5\nCo = 6.8\nMn = 6.1"}
+    form.update(overrides)
+    return form
+
+
+def batch_form(facility, inputs, **overrides) -> dict:
+    """The applicant's batch form filled as batch_body fills the API's; `inputs` is [(lot_id, mass_kg), ...]."""
+    form = {"facility_id": str(facility.id if hasattr(facility, "id") else facility), "material_code": "NISO4",
+            "grade": "battery", "quantity_kg": "10,000", "production_start": day(-40), "production_end": day(-10),
+            "assay-purity_pct": "99.3", "assay-impurities_ppm": "Fe = 4\nCu = 2\nZn = 3",
+            "assay-lab_name": "KTR Pohang", "assay-lab_accreditation_no": "KOLAS-T-0417",
+            "assay-report_no": "R-26-1187", "claim-recycled_content_pct": "100", "save": "Save batch"}
+    for index, (lot_id, mass_kg) in enumerate(inputs):
+        form[f"inputs-{index}-lot_id"] = str(lot_id)
+        form[f"inputs-{index}-mass_kg"] = str(mass_kg)
+    form.update(overrides)
+    return form
+
+
+_distinct_batches_made = 0
+
+
+def distinct_ready_batch(applicant, **overrides) -> dict:
+    """A ready batch whose lot, transfer record, report no. and evidence files no other batch shares.
+
+    So DOC_DUPLICATE and TRANSFER_DOC_UNIQUE never trip when a test makes several batches, across companies too.
+    """
+    global _distinct_batches_made
+    _distinct_batches_made += 1
+    serial = _distinct_batches_made
+    lot = applicant.lot(lot_no=f"IN-D-{serial:05d}")
+    assay = {**batch_body(applicant.facility, lot["id"])["assay"], "report_no": f"R-D-{serial:05d}"}
+    return applicant.ready_batch(tag=f"d{serial}", lot_id=lot["id"], **{"assay": assay, **overrides})
+
+
+def tamper_with_audit_trail(statement: str, params: dict | None = None) -> None:
+    """What only the database's owner can do: switch the append-only trigger off, edit, switch it on again."""
+    from certify.extensions import db
+
+    db.session.execute(db.text("ALTER TABLE audit_events DISABLE TRIGGER audit_events_append_only"))
+    db.session.execute(db.text(statement), params or {})
+    db.session.execute(db.text("ALTER TABLE audit_events ENABLE TRIGGER audit_events_append_only"))
+    db.session.commit()

@@ -7,7 +7,13 @@ from certify import create_app
 from certify.extensions import db
 from certify.models import User
 from config import Config, TestConfig
-from tests.helpers import Applicant, bearer, make_user, token_for
+from tests.helpers import (
+    Applicant,
+    bearer,
+    make_user,
+    tamper_with_audit_trail,
+    token_for,
+)
 
 
 @pytest.mark.parametrize("secret", [None, "", "dev", "short-secret"])
@@ -111,8 +117,7 @@ def test_cli_audit_verify(runner, ctx):
     make_user("auditor")
     result = runner.invoke(args=["audit", "verify"])
     assert result.exit_code == 0 and "intact: 1 events" in result.output
-    db.session.execute(db.text("UPDATE audit_events SET action = 'forged'"))
-    db.session.commit()
+    tamper_with_audit_trail("UPDATE audit_events SET action = 'forged'")
     broken = runner.invoke(args=["audit", "verify"])
     assert broken.exit_code == 1 and "seq 1" in broken.output
 

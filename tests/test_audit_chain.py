@@ -1,11 +1,15 @@
 """The audit trail's hash chain: concurrent writers never fork it, and any edit, insert or delete is found."""
 import threading
 
+import pytest
+import sqlalchemy as sa
+
 from certify.extensions import db
 from certify.models import AuditEvent
 from certify.models.audit import GENESIS_HASH
 from certify.services import audit
 from certify.services.audit import event_hash, event_payload, verify_chain
+from tests.helpers import tamper_with_audit_trail
 
 
 def test_the_first_event_chains_from_64_zeros_and_hashes_as_api_md_says(ctx):
@@ -49,25 +53,30 @@ def make_chain(length=5):
 
 def test_an_edited_row_is_found(ctx):
     make_chain()
-    db.session.execute(db.text("UPDATE audit_events SET actor_id = NULL, action = 'forged' WHERE seq = 3"))
-    db.session.commit()
+    tamper_with_audit_trail("UPDATE audit_events SET actor_id = NULL, action = 'forged' WHERE seq = 3")
     assert verify_chain().as_json() == {"ok": False, "events": 2, "first_bad_seq": 3}
 
 
 def test_a_deleted_row_is_found(ctx):
     make_chain()
-    db.session.execute(db.text("DELETE FROM audit_events WHERE seq = 2"))
-    db.session.commit()
+    tamper_with_audit_trail("DELETE FROM audit_events WHERE seq = 2")
     assert verify_chain().first_bad_seq == 3
 
 
 def test_a_rewritten_hash_is_found_at_the_next_row(ctx):
     make_chain()
-    db.session.execute(db.text("UPDATE audit_events SET data = '{\"index\": 99}' WHERE seq = 4"))
-    db.session.commit()
+    tamper_with_audit_trail("UPDATE audit_events SET data = '{\"index\": 99}' WHERE seq = 4")
     forged = db.session.get(AuditEvent, 4)
     db.session.refresh(forged)
-    db.session.execute(db.text("UPDATE audit_events SET hash = :h WHERE seq = 4"),
-                       {"h": event_hash(event_payload(forged))})
-    db.session.commit()
+    tamper_with_audit_trail("UPDATE audit_events SET hash = :h WHERE seq = 4", {"h": event_hash(event_payload(forged))})
     assert verify_chain().first_bad_seq == 5
+
+
+@pytest.mark.parametrize("statement", ["UPDATE audit_events SET action = 'forged' WHERE seq = 1",
+                                       "DELETE FROM audit_events WHERE seq = 1"])
+def test_the_database_refuses_to_edit_or_delete_an_event(ctx, statement):
+    make_chain(1)
+    with pytest.raises(sa.exc.DBAPIError, match="append-only"):
+        db.session.execute(db.text(statement))
+    db.session.rollback()
+    assert verify_chain().ok

@@ -17,7 +17,16 @@ from sqlalchemy import event
 
 from certify.extensions import db
 from certify.services import admin
-from tests.helpers import Applicant, batch_body, bearer, day, login, make_user, token_for
+from tests.helpers import (
+    Applicant,
+    batch_body,
+    bearer,
+    day,
+    login,
+    make_user,
+    tamper_with_audit_trail,
+    token_for,
+)
 from tests.workers.test_check_runs import wait_for_status
 
 UTC_TODAY = dt.datetime.now(dt.timezone.utc).date()
@@ -378,9 +387,7 @@ def test_chain_verification_page_reports_ok_then_the_first_edited_row(client, au
     assert "The chain holds" in page and "ok true" in page and "first_bad_seq null" in page
     target = db.session.scalar(db.text("SELECT seq FROM audit_events WHERE action = 'document.uploaded' "
                                        "ORDER BY seq LIMIT 1"))
-    db.session.execute(db.text("UPDATE audit_events SET data = '{\"filename\": \"forged.pdf\"}' WHERE seq = :seq"),
-                       {"seq": target})
-    db.session.commit()
+    tamper_with_audit_trail("UPDATE audit_events SET data = '{\"filename\": \"forged.pdf\"}' WHERE seq = :seq", {"seq": target})
     response = auditor.get("/audit/verify")
     assert response.status_code == 200
     page = visible_text(response)

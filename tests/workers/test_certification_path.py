@@ -12,7 +12,13 @@ from pypdf import PdfReader
 
 from certify.extensions import db
 from certify.services import admin
-from tests.helpers import Applicant, bearer, make_user, token_for
+from tests.helpers import (
+    Applicant,
+    bearer,
+    make_user,
+    tamper_with_audit_trail,
+    token_for,
+)
 from tests.workers.test_check_runs import wait_for_status
 
 
@@ -181,9 +187,7 @@ def test_audit_trail_verifies_and_points_at_an_edited_row(client, ctx, worker):
     assert client.get("/api/v1/audit-events/verify", headers=auditor).get_json()["ok"] is True
     events = client.get("/api/v1/audit-events?limit=200", headers=auditor).get_json()["items"]
     target = events[len(events) // 2]["seq"]
-    db.session.execute(db.text("UPDATE audit_events SET data = '{\"forged\": true}' WHERE seq = :seq"),
-                       {"seq": target})
-    db.session.commit()
+    tamper_with_audit_trail("UPDATE audit_events SET data = '{\"forged\": true}' WHERE seq = :seq", {"seq": target})
     result = client.get("/api/v1/audit-events/verify", headers=auditor).get_json()
     assert result == {"ok": False, "events": target - 1, "first_bad_seq": target}
     assert client.get("/api/v1/audit-events/verify", headers=bearer(applicant.headers["Authorization"][7:])
