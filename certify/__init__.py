@@ -5,7 +5,7 @@ from pathlib import Path
 from flask import Flask
 
 import config as config_module
-from certify.extensions import csrf, db, limiter, login_manager, migrate
+from certify.extensions import babel, csrf, db, limiter, login_manager, migrate
 from certify.jsonio import CertifyJSONProvider
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -80,6 +80,9 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     app.config.setdefault("RATELIMIT_STORAGE_URI", "memory://")
     limiter.init_app(app)
+    from certify.i18n import init_i18n
+
+    init_i18n(app, babel)
 
 
 def register_blueprints(app: Flask) -> None:

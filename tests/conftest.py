@@ -53,8 +53,13 @@ class IsolatedClient(FlaskClient):
     """Runs each request in a context of its own, as a real server does.
 
     Without this, a request made while the test holds an app context would share the test's `g` and
-    database session instead of getting fresh ones.
+    database session instead of getting fresh ones. It asks for English unless a test asks otherwise
+    (the service answers in Korean by default; tests of the Korean pages say so).
     """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.environ_base.setdefault("HTTP_ACCEPT_LANGUAGE", "en")
 
     def open(self, *args, **kwargs):
         # Buffered, so a streamed body is produced inside the request's own context, not the test's.

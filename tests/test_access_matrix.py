@@ -8,7 +8,7 @@ from certify.models.user import ROLES
 from tests.helpers import bearer, login, make_company, make_user, token_for
 
 # Routes anyone may call without signing in; every other route must declare its roles with roles_required.
-PUBLIC_ENDPOINTS = {"static", "auth.login", "home.index", "public.healthz", "public.published_keys",
+PUBLIC_ENDPOINTS = {"static", "auth.login", "auth.choose_language", "home.index", "public.healthz", "public.published_keys",
                     "public.verify_page", "api.create_token", "api.public_certificate", "api.public_verify",
                     "api.openapi_document"}
 

@@ -47,3 +47,9 @@ def end_all_sessions(user: User) -> None:
     user.session_version += 1
     audit.record(user.id, "auth.logout", "user", user.id)
     db.session.commit()
+
+
+def set_locale(user: User, locale: str) -> None:
+    """Remembers the user's language for every later page."""
+    user.locale = locale
+    db.session.commit()

@@ -9,7 +9,7 @@ from certify.models.user import ROLES
 from certify.security import roles_required
 from certify.services import accounts
 from certify.timeutil import utcnow
-from certify.web.forms import LoginForm, LogoutForm
+from certify.web.forms import LanguageForm, LoginForm, LogoutForm
 
 auth = Blueprint("auth", __name__)
 
@@ -60,3 +60,14 @@ def logout():
         session.clear()
         flash("You have signed out.", "info")
     return redirect(url_for("auth.login"))
+
+
+@auth.post("/language")
+def choose_language():
+    """Switches the language of every page: remembered for the browser, and for the account when signed in."""
+    form = LanguageForm()
+    if form.validate_on_submit():
+        session["locale"] = form.locale.data
+        if current_user.is_authenticated:
+            accounts.set_locale(current_user, form.locale.data)
+    return redirect(safe_next(form.next.data))

@@ -1,7 +1,9 @@
 """Forms shared by several pages."""
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, SubmitField
+from wtforms import EmailField, HiddenField, PasswordField, RadioField, SubmitField
 from wtforms.validators import DataRequired, Length
+
+from certify.i18n import LANGUAGE_NAMES
 
 
 class LoginForm(FlaskForm):
@@ -12,3 +14,8 @@ class LoginForm(FlaskForm):
 
 class LogoutForm(FlaskForm):
     submit = SubmitField("Sign out")
+
+
+class LanguageForm(FlaskForm):
+    locale = RadioField(choices=list(LANGUAGE_NAMES.items()), validators=[DataRequired()])
+    next = HiddenField()

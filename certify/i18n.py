@@ -1,0 +1,34 @@
+"""Korean and English: which language a request is answered in, and the switch between them."""
+from flask import Flask, request, session
+from flask_babel import Babel, get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+
+SUPPORTED_LOCALES = ("ko", "en")
+DEFAULT_LOCALE = "ko"
+LANGUAGE_NAMES = {"ko": "한국어", "en": "English"}
+
+
+def select_locale() -> str:
+    """The user's saved choice, else this browser's choice, else Accept-Language, else Korean."""
+    if current_user and current_user.is_authenticated and current_user.locale in SUPPORTED_LOCALES:
+        return current_user.locale
+    if session.get("locale") in SUPPORTED_LOCALES:
+        return session["locale"]
+    return request.accept_languages.best_match(SUPPORTED_LOCALES) or DEFAULT_LOCALE
+
+
+def init_i18n(app: Flask, babel: Babel) -> None:
+    app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT_LOCALE)
+    app.config.setdefault("BABEL_DEFAULT_TIMEZONE", "Asia/Seoul")
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(app.root_path + "/translations")
+    babel.init_app(app, locale_selector=select_locale)
+    app.jinja_env.globals["get_locale"] = get_locale
+
+    @app.context_processor
+    def language_choices():
+        return {"language_names": LANGUAGE_NAMES, "role_names": role_names()}
+
+
+def role_names() -> dict[str, str]:
+    return {"applicant": _("applicant"), "reviewer": _("reviewer"), "auditor": _("auditor"), "admin": _("admin")}
