@@ -2,6 +2,7 @@
 import logging
 
 from flask import Flask, jsonify, make_response, render_template, request
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.exc import OperationalError as DatabaseUnavailable
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -103,6 +104,13 @@ def init_error_handlers(app: Flask) -> None:
         if status == 405 and error.valid_methods:
             headers["Allow"] = ", ".join(error.valid_methods)
         return render_error(status, CODES.get(status, "error"), message, headers=headers)
+
+    @app.errorhandler(IntegrityError)
+    def handle_integrity_error(error):
+        # Two requests raced past the same uniqueness check; the database kept the first.
+        db.session.rollback()
+        log.info("integrity error answered 409: %s", getattr(error, "orig", error))
+        return render_error(409, CODES[409], "This conflicts with data saved at the same moment; reload and retry.")
 
     @app.errorhandler(DatabaseUnavailable)
     def handle_database_down(error):

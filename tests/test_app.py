@@ -138,3 +138,19 @@ def test_cli_certificates_verify_checks_a_file_offline(runner, ctx, tmp_path):
     bad.write_text(json.dumps({**document, "certificate": {**certificate, "quantity_kg": 20000}}))
     result = runner.invoke(args=["certificates", "verify", str(bad)])
     assert result.exit_code == 1 and "INVALID" in result.output
+
+
+def test_a_uniqueness_race_lost_in_the_database_is_409(client, ctx, monkeypatch):
+    """Two admins adding the same company at once: the loser hits the unique constraint, and gets 409."""
+    from sqlalchemy import select as real_select
+
+    from certify.services import admin as admin_service
+
+    make_user("admin")
+    headers = bearer(token_for(client, "admin@certify.test"))
+    body = {"name": "Twin", "business_registration_no": "111-11-11111"}
+    assert client.post("/api/v1/companies", json=body, headers=headers).status_code == 201
+    # The loser's pre-check ran before the winner committed: it saw no company yet.
+    monkeypatch.setattr(admin_service, "select", lambda *a: real_select(*a).where(False))
+    response = client.post("/api/v1/companies", json=body, headers=headers)
+    assert response.status_code == 409 and response.get_json()["error"]["code"] == "conflict"

@@ -4,6 +4,7 @@ from sqlalchemy import select
 from certify.errors import Conflict, ValidationFailed
 from certify.extensions import db
 from certify.models import Company, Facility, Lab, User
+from certify.models.user import ROLES
 from certify.passwords import hash_password, password_problems
 from certify.services import audit
 
@@ -36,6 +37,10 @@ def create_facility(actor_id: int | None, **fields) -> Facility:
 
 def create_user(actor_id: int | None, email: str, password: str, role: str, company_id: int | None = None) -> User:
     email = email.strip().lower()
+    if role not in ROLES:
+        raise ValidationFailed({"role": [f"must be one of {', '.join(ROLES)}"]})
+    if (role == "applicant") != (company_id is not None):
+        raise ValidationFailed({"company_id": ["an applicant belongs to exactly one company; other roles to none"]})
     company = db.session.get(Company, company_id) if company_id is not None else None
     if company_id is not None and company is None:
         raise ValidationFailed({"company_id": ["no such company"]})

@@ -1,6 +1,5 @@
 """The administrator's pages: companies, facilities, users, accredited labs and the material catalogue."""
 import datetime as dt
-from decimal import Decimal
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -8,14 +7,14 @@ from flask_wtf import FlaskForm
 from sqlalchemy import Select, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from certify.domain.numbers import round4
 from certify.errors import ApiError, Conflict, NotFound, ValidationFailed
 from certify.extensions import db
 from certify.models import Company, Facility, Lab, Material, MaterialRules, User
 from certify.security import roles_required
 from certify.services import admin as administration
 from certify.services import rulesets
-from certify.web.admin_forms import CompanyForm, FacilityForm, LabForm, MaterialThresholdsForm, UserForm
+from certify.web import formatting
+from certify.web.admin_forms import CompanyForm, FacilityForm, LabForm, MaterialThresholdsForm, UserForm, sentence
 
 admin = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -24,20 +23,14 @@ MAX_VERSIONS_SHOWN = 200
 
 
 @admin.context_processor
-def formatting():
-    return {"number": number, "label": label, "today": dt.date.today()}
-
-
-def number(value) -> str:
-    """An exact number as people read it: thousands separators, at most 4 decimals, no trailing zeros."""
-    if value is None:
-        return ""
-    return f"{round4(Decimal(value)).normalize():,f}"
+def page_helpers():
+    # Numbers and dates come from the one formatting module, so all pages read alike.
+    return {"number": formatting.number, "date": formatting.date, "label": label, "today": dt.date.today()}
 
 
 def label(value: str) -> str:
     """An enumerated value (process, role) as words: "direct_recycling" → "Direct recycling"."""
-    return value.replace("_", " ").capitalize()
+    return formatting.words(value).capitalize()
 
 
 def newest_first(statement: Select, id_column) -> tuple[list, int | None]:
@@ -58,9 +51,8 @@ def show_refusal(form: FlaskForm, refusal: ApiError, conflict_field: str | None 
     """Puts a service's refusal beside the fields it concerns, as the form's own validation errors are."""
     if refusal.fields:
         for name, messages in refusal.fields.items():
-            field = form._fields.get(name)
-            (field.errors if field is not None else form.form_errors).extend(
-                message[0].upper() + message[1:] + ("" if message.endswith(".") else ".") for message in messages)
+            errors = form[name].errors if name in form else form.form_errors
+            errors.extend(sentence(message) for message in messages)
     elif isinstance(refusal, Conflict) and conflict_field:
         form[conflict_field].errors.append(refusal.message)
     else:
@@ -115,7 +107,7 @@ def new_company():
 @admin.get("/facilities")
 @roles_required("admin")
 def facilities():
-    """Facilities with their company, permit, process and capacity, newest first; `?company_id=` narrows to one company."""
+    """Facilities with their company, permit, process and capacity, newest first; `?company_id=` shows one company's."""
     statement = select(Facility).options(joinedload(Facility.company))
     company = None
     company_id = request.args.get("company_id", type=int)

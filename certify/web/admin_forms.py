@@ -2,27 +2,35 @@
 import re
 from decimal import Decimal, InvalidOperation
 
+from email_validator import EmailNotValidError, validate_email
 from flask_wtf import FlaskForm
 from wtforms import DateField, DecimalField, EmailField, IntegerField, PasswordField, SelectChoice, SelectField, \
     StringField, SubmitField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 from wtforms.widgets import HiddenInput, TextInput
-from wtforms.validators import DataRequired, Email, InputRequired, Length, ValidationError
 
 from certify.models.company import PROCESSES
 from certify.models.user import ROLES
+from certify.passwords import password_problems
 from certify.services.rulesets import THRESHOLDS
+from certify.web.formatting import plain_number, words
 
 # The same bounds as the API's request schemas (certify/api/schemas.py), so both doors accept the same data.
 ELEMENT_SYMBOL = re.compile(r"^(SO4|[A-Z][a-z]?)$")
 MAX_PPM = Decimal(1_000_000)
 MAX_DECIMAL_PLACES = 6
 MAX_CAPACITY_KG = Decimal("1e12")
-PROCESS_CHOICES = [SelectChoice(process, process.replace("_", " ").capitalize()) for process in PROCESSES]
+PROCESS_CHOICES = [SelectChoice(process, words(process).capitalize()) for process in PROCESSES]
 ROLE_CHOICES = [SelectChoice(role, role.capitalize()) for role in ROLES]
 
 
 def strip(value):
     return value.strip() if isinstance(value, str) else value
+
+
+def sentence(message: str) -> str:
+    """A service's field message ("must be ...") as the sentences the forms' own errors are."""
+    return message[:1].upper() + message[1:] + ("" if message.endswith(".") else ".")
 
 
 def decimal_places(value: Decimal) -> int:
@@ -49,9 +57,7 @@ class ExactNumberField(DecimalField):
     def _value(self):
         if self.raw_data:
             return self.raw_data[0]
-        if isinstance(self.data, Decimal):
-            return format(self.data.normalize(), "f")
-        return ""
+        return plain_number(self.data)
 
 
 class Within:
@@ -73,7 +79,7 @@ class Within:
 
 
 def parse_impurity_lines(text: str) -> tuple[dict[str, Decimal], list[str]]:
-    """Reads impurity limits written one per line as "Fe = 10" (ppm); returns the limits and one problem per bad line."""
+    """Reads limits written one per line as "Fe = 10" (ppm); returns the limits and one problem per bad line."""
     limits: dict[str, Decimal] = {}
     problems: list[str] = []
     for number, raw_line in enumerate(text.splitlines(), start=1):
@@ -86,7 +92,8 @@ def parse_impurity_lines(text: str) -> tuple[dict[str, Decimal], list[str]]:
         if amount.lower().endswith("ppm"):
             amount = amount[:-3].strip()
         if not equals:
-            problems.append(f'Line {number} ("{line}"): write it as an element, "=" and a number of ppm, e.g. "Fe = 10".')
+            problems.append(f'Line {number} ("{line}"): write it as an element, "=" and a number of ppm, '
+                            'e.g. "Fe = 10".')
         elif not ELEMENT_SYMBOL.match(symbol):
             problems.append(f'Line {number}: "{symbol}" is not an element symbol such as Fe, Cu or SO4.')
         elif symbol in limits:
@@ -108,7 +115,7 @@ def parse_impurity_lines(text: str) -> tuple[dict[str, Decimal], list[str]]:
 
 
 def format_impurity_lines(limits: dict[str, Decimal]) -> str:
-    return "\n".join(f"{symbol} = {format(ppm.normalize(), 'f')}" for symbol, ppm in limits.items())
+    return "\n".join(f"{symbol} = {plain_number(ppm)}" for symbol, ppm in limits.items())
 
 
 class ImpurityLimitsField(TextAreaField):
@@ -137,8 +144,12 @@ class CompanyForm(FlaskForm):
     submit = SubmitField("Register company")
 
 
+def company_id_or_none(value):
+    return int(value) if value not in (None, "") else None
+
+
 class FacilityForm(FlaskForm):
-    company_id = SelectField("Company", coerce=int, validators=[InputRequired()])
+    company_id = SelectField("Company", coerce=company_id_or_none, validators=[InputRequired()])
     name = StringField("Facility name", filters=[strip], validators=[DataRequired(), Length(max=200)])
     permit_no = StringField("Permit no.", filters=[strip], validators=[DataRequired(), Length(max=60)])
     permit_valid_until = DateField("Permit valid until", validators=[InputRequired()])
@@ -151,15 +162,23 @@ class FacilityForm(FlaskForm):
 
     def __init__(self, companies, **kwargs):
         super().__init__(**kwargs)
-        self.company_id.choices = [SelectChoice(company.id, company.name) for company in companies]
+        self.has_companies = bool(companies)
+        # No company is preselected: a facility filed under the wrong company is hard to notice later.
+        self.company_id.choices = [SelectChoice("", "Choose a company")] + [
+            SelectChoice(company.id, company.name) for company in companies]
 
 
-def company_id_or_none(value):
-    return int(value) if value not in (None, "", "None") else None
+def email_syntax(form, field):
+    """The API's check (schemas.UserCreate): syntax only, private and .test domains allowed; normalised, lower case."""
+    try:
+        field.data = validate_email(field.data, check_deliverability=False, globally_deliverable=False,
+                                    test_environment=True).normalized.lower()
+    except EmailNotValidError as error:
+        raise ValidationError(str(error)) from None
 
 
 class UserForm(FlaskForm):
-    email = EmailField("E-mail", filters=[strip], validators=[DataRequired(), Email(), Length(max=254)])
+    email = EmailField("E-mail", filters=[strip], validators=[DataRequired(), Length(max=254), email_syntax])
     password = PasswordField("Initial password", validators=[DataRequired(), Length(max=256)],
                              description="At least 10 characters; a phrase of several words is best.")
     role = SelectField("Role", choices=ROLE_CHOICES, validators=[InputRequired()])
@@ -172,6 +191,11 @@ class UserForm(FlaskForm):
         super().__init__(**kwargs)
         self.company_id.choices = [SelectChoice("", "—")] + [SelectChoice(company.id, company.name)
                                                               for company in companies]
+
+    def validate_password(self, field):
+        # The service checks again (with the company's name); checking here shows every problem in one round.
+        problems = password_problems(field.data, email=self.email.data or "")
+        field.errors.extend(sentence(problem) for problem in problems)
 
     def validate_company_id(self, field):
         # api.md: an applicant belongs to exactly one company, every other role to none.
@@ -203,9 +227,17 @@ class MaterialThresholdsForm(FlaskForm):
         validators=[InputRequired(), Within(Decimal(0), Decimal(200), low_open=True, unit=" %")],
         description="Above this the mass balance is flagged for a closer look.")
     max_recovery_pct = ExactNumberField(
-        "Maximum recovery (%)", validators=[InputRequired(), Within(Decimal(0), Decimal(200), low_open=True, unit=" %")],
+        "Maximum recovery (%)",
+        validators=[InputRequired(), Within(Decimal(0), Decimal(200), low_open=True, unit=" %")],
         description="More metal out than in is impossible; the allowance covers sampling and assay error.")
     submit = SubmitField("Save as a new ruleset version")
+
+    def validate_typical_max_recovery_pct(self, field):
+        # The service refuses this too, but in the API's field names; here it is said in the form's words.
+        low, high = self.min_recovery_pct.data, self.max_recovery_pct.data
+        if None not in (low, high, field.data) and not low <= field.data <= high:
+            raise ValidationError(f"Must lie between the minimum recovery ({plain_number(low)} %) and the "
+                                  f"maximum recovery ({plain_number(high)} %).")
 
     def changes_from(self, current) -> dict:
         """The thresholds whose submitted value differs from the current version's."""
