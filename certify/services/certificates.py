@@ -6,7 +6,7 @@ from sqlalchemy import func, select, text
 
 from certify.domain import workflow
 from certify.domain.canonical import plain_json
-from certify.errors import Conflict
+from certify.errors import Conflict, ValidationFailed
 from certify.extensions import db
 from certify.models import Batch, Certificate, CheckRun, User
 from certify.services import audit
@@ -71,7 +71,9 @@ def issue(batch: Batch, run: CheckRun, approved_by: list[int]) -> Certificate:
 
 
 def change_status(actor: User, certificate: Certificate, event: str, reason: str) -> Certificate:
-    """suspend / reinstate / revoke: valid ⇄ suspended, either → revoked (final)."""
+    """suspend / reinstate / revoke: valid ⇄ suspended, either → revoked (final); always with a reason."""
+    if not reason or not reason.strip():
+        raise ValidationFailed({"reason": ["a reason is required"]})
     db.session.refresh(certificate, with_for_update=True)
     try:
         new_status = workflow.next_certificate_status(event, certificate.status)

@@ -15,6 +15,8 @@ def decide(reviewer: User, batch: Batch, decision: str, comment: str, version: i
                        f"reload it and decide again.")
     event = decision
     run = db.session.scalar(select(CheckRun).where(CheckRun.batch_id == batch.id).order_by(CheckRun.id.desc()))
+    if run is None:  # never checked: nothing to decide on
+        raise not_decidable(batch)
     approvals = []
     if decision == "approve":
         approvals = db.session.scalars(select(Decision.reviewer_id).where(
@@ -28,8 +30,7 @@ def decide(reviewer: User, batch: Batch, decision: str, comment: str, version: i
     try:
         batch.status = workflow.next_status(event, batch.status)
     except workflow.TransitionRefused:
-        raise Conflict(f"Batch {batch.number} is {batch.status.replace('_', ' ')}: only a batch awaiting "
-                       f"review can be decided.") from None
+        raise not_decidable(batch) from None
     db.session.add(Decision(batch_id=batch.id, check_run_id=run.id, reviewer_id=reviewer.id, decision=decision,
                             comment=comment, batch_version=version))
     batch.version += 1
@@ -44,3 +45,8 @@ def decide(reviewer: User, batch: Batch, decision: str, comment: str, version: i
         certificates.issue(batch, run, approvals)
     db.session.commit()
     return batch
+
+
+def not_decidable(batch: Batch) -> Conflict:
+    return Conflict(f"Batch {batch.number} is {batch.status.replace('_', ' ')}: only a batch awaiting review "
+                    f"can be decided.")

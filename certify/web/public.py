@@ -1,8 +1,9 @@
 """Pages and documents anyone may open without signing in."""
-from flask import Blueprint, jsonify
+from flask import Blueprint, jsonify, render_template, request
 
+from certify.certificate_pdf import GRADE_NAMES, MATERIAL_NAMES
 from certify.health import health_report
-from certify.services.certificates import keyring
+from certify.services.certificates import find_public, keyring, public_json
 
 public = Blueprint("public", __name__)
 
@@ -18,3 +19,24 @@ def healthz():
     """Liveness and dependencies: the database and the broker, each probed with a short timeout."""
     body, status = health_report()
     return jsonify(body), status
+
+
+# The status can change at any moment: never served from a cache, and not for search engines either.
+VERIFY_PAGE_HEADERS = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
+
+
+@public.get("/verify/<number>")
+def verify_page(number: str):
+    """The page a certificate's QR code opens: its status and public facts in Korean and English, no sign-in.
+
+    An unknown number, a missing code and a wrong code all get the same 404 page, so nobody can tell which
+    numbers exist by walking the range (domain.md, Workflow).
+    """
+    certificate = find_public(number, request.args.get("code"))
+    if certificate is None:
+        return render_template("public/verify.html", certificate=None), 404, VERIFY_PAGE_HEADERS
+    facts = public_json(certificate)
+    return render_template(
+        "public/verify.html", certificate=certificate, facts=facts,
+        material_names=MATERIAL_NAMES.get(facts["material_code"]),
+        grade_names=GRADE_NAMES.get(facts["grade"], (facts["grade"], facts["grade"]))), 200, VERIFY_PAGE_HEADERS

@@ -1,0 +1,354 @@
+"""The reviewer's pages: the queue, one batch with its evidence and a decision, certificates and their status."""
+import datetime as dt
+import io
+
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import joinedload
+
+from certify.api.batch_views import batch_json, batch_load_options, certificate_numbers, latest_runs
+from certify.certificate_pdf import render_certificate_pdf
+from certify.domain import workflow
+from certify.errors import ApiError
+from certify.extensions import db
+from certify.models import AuditEvent, Batch, Certificate, CheckResult, CheckRun, Company, Decision, Material, User
+from certify.security import get_batch_for, get_certificate_for, get_document_for, roles_required, scoped
+from certify.services import certificates
+from certify.services import review as review_service
+from certify.storage import document_store
+from certify.timeutil import as_utc, utcnow
+from certify.web.downloads import file_response
+from certify.web.review_forms import DecisionForm, NumberSearchForm, QueueFilterForm, ReasonForm
+
+review = Blueprint("review", __name__, url_prefix="/review")
+
+PAGE_SIZE = 50
+MAX_HISTORY_EVENTS = 200
+# Types a browser shows with its own viewer and never runs; anything else is always a download.
+INLINE_MEDIA_TYPES = ("application/pdf", "image/png", "image/jpeg")
+STATUS_EVENTS = {"suspend": "suspended", "reinstate": "reinstated", "revoke": "revoked"}
+
+
+# Queue
+
+def latest_run_id():
+    """The id of each batch's newest check run, as a subquery correlated to the batch of the outer query."""
+    return select(func.max(CheckRun.id)).where(CheckRun.batch_id == Batch.id).correlate(Batch).scalar_subquery()
+
+
+def warnings_in_latest_run():
+    return (select(func.count(CheckResult.id))
+            .where(CheckResult.check_run_id == latest_run_id(), CheckResult.outcome == "warn")
+            .correlate(Batch).scalar_subquery())
+
+
+def approvals_in_latest_run():
+    # Approvals count towards the run they were made on (services/review.py): a resubmission starts over.
+    return (select(func.count(Decision.id))
+            .where(Decision.batch_id == Batch.id, Decision.check_run_id == latest_run_id(),
+                   Decision.decision == "approve")
+            .correlate(Batch).scalar_subquery())
+
+
+def filtered_queue(form: QueueFilterForm):
+    """The awaiting_review batches that pass the queue's filters (each filter only when validly given)."""
+    statement = scoped(select(Batch), Batch, current_user).where(Batch.status == workflow.AWAITING_REVIEW)
+    if form.material.data:
+        statement = statement.where(Batch.material_code == form.material.data)
+    if form.company_id() is not None:
+        statement = statement.where(Batch.company_id == form.company_id())
+    if form.older_than_days.data is not None and not form.older_than_days.errors:
+        statement = statement.where(Batch.submitted_at <= utcnow() - dt.timedelta(days=form.older_than_days.data))
+    if form.warnings.data:
+        statement = statement.where(warnings_in_latest_run() > 0)
+    return statement
+
+
+def after_cursor(statement, after_id: int | None):
+    """Keyset paging in queue order (oldest submitted first): rows after the batch that ended the last page."""
+    if after_id is None:
+        return statement
+    anchor = select(Batch.submitted_at).where(Batch.id == after_id).scalar_subquery()
+    return statement.where(or_(Batch.submitted_at > anchor, and_(Batch.submitted_at == anchor, Batch.id > after_id)))
+
+
+def waiting_days(submitted_at: dt.datetime | None, now: dt.datetime) -> int | None:
+    return None if submitted_at is None else (now - as_utc(submitted_at)).days
+
+
+@review.get("/")
+@roles_required("reviewer")
+def queue():
+    """Batches awaiting review, oldest submitted first, with filters; one page is a fixed number of queries."""
+    materials = db.session.scalars(select(Material).order_by(Material.code)).all()
+    # Only companies with something in the queue: the filter never offers an empty choice.
+    companies = db.session.scalars(
+        select(Company).where(Company.id.in_(select(Batch.company_id).where(
+            Batch.status == workflow.AWAITING_REVIEW))).order_by(Company.name)).all()
+    form = QueueFilterForm(materials, companies, formdata=request.args)
+    form.validate()
+    matching = filtered_queue(form)
+    total = db.session.scalar(select(func.count()).select_from(matching.subquery()))
+    page_statement = (after_cursor(matching, request.args.get("after", type=int))
+                      .add_columns(warnings_in_latest_run().label("warnings"),
+                                   approvals_in_latest_run().label("approvals"))
+                      .options(joinedload(Batch.company), joinedload(Batch.facility))
+                      .order_by(Batch.submitted_at, Batch.id).limit(PAGE_SIZE + 1))
+    rows = db.session.execute(page_statement).all()
+    next_after = rows[PAGE_SIZE - 1].Batch.id if len(rows) > PAGE_SIZE else None
+    now = utcnow()
+    entries = [{"batch": row.Batch, "warnings": row.warnings, "approvals": row.approvals,
+                "waiting_days": waiting_days(row.Batch.submitted_at, now)} for row in rows[:PAGE_SIZE]]
+    filters = {name: value for name, value in request.args.items() if name != "after" and value}
+    return render_template("review/queue.html", form=form, entries=entries, total=total, next_after=next_after,
+                           filters=filters, material_names={m.code: m.name for m in materials})
+
+
+# One batch
+
+def inline_document_ids(batch: Batch, run: CheckRun | None) -> set[int]:
+    """Documents safe to show in the browser: PDF or image, and found well-formed by DOC_FORMAT in the latest run.
+
+    A file uploaded after that run (possible while the batch is editable) has not been inspected: download only.
+    """
+    if run is None or run.state != "done":
+        return set()
+    doc_format = next((result for result in run.results if result.code == "DOC_FORMAT"), None)
+    if doc_format is None or doc_format.outcome != "pass":
+        return set()
+    return {document.id for document in batch.documents
+            if document.media_type in INLINE_MEDIA_TYPES and as_utc(document.uploaded_at) <= as_utc(run.queued_at)}
+
+
+def input_element_kg(run: CheckRun | None) -> dict[str, object]:
+    """Each input's element mass as the latest MASS_BALANCE check computed it, by lot number."""
+    if run is None:
+        return {}
+    mass_balance = next((result for result in run.results if result.code == "MASS_BALANCE"), None)
+    inputs = (mass_balance.details or {}).get("inputs", []) if mass_balance else []
+    return {item.get("lot_no"): item.get("element_kg") for item in inputs if isinstance(item, dict)}
+
+
+def render_batch_page(batch: Batch, form: DecisionForm | None = None, status: int = 200):
+    run = latest_runs([batch.id]).get(batch.id)
+    view = batch_json(batch, run, certificate_numbers([batch.id]).get(batch.id))
+    reviewer_ids = {decision.reviewer_id for decision in batch.decisions}
+    reviewers = {user.id: user for user in db.session.scalars(select(User).where(User.id.in_(reviewer_ids)))}
+    approvers = [d.reviewer_id for d in batch.decisions
+                 if run is not None and d.check_run_id == run.id and d.decision == "approve"]
+    if form is None:
+        form = DecisionForm(formdata=None, data={"version": batch.version})
+    return render_template(
+        "review/batch.html", batch=batch, view=view, run=run, material=db.session.get(Material, batch.material_code),
+        reviewers=reviewers, approvers=approvers, form=form, inline_ids=inline_document_ids(batch, run),
+        element_kg=input_element_kg(run), decidable=batch.status == workflow.AWAITING_REVIEW), status
+
+
+def batch_page_options():
+    return (*batch_load_options(), joinedload(Batch.company), joinedload(Batch.facility))
+
+
+def show_refusal(form, refusal: ApiError) -> None:
+    """A service's field errors beside the fields they name, or above the form."""
+    for name, messages in refusal.fields.items():
+        field = form._fields.get(name)
+        (field.errors if field is not None else form.form_errors).extend(messages)
+
+
+@review.get("/batches/<int:batch_id>")
+@roles_required("reviewer")
+def batch_page(batch_id: int):
+    """One batch: facts, inputs, computed balance, every check, the evidence, past decisions and the decision form."""
+    return render_batch_page(get_batch_for(current_user, batch_id, options=batch_page_options()))
+
+
+@review.post("/batches/<int:batch_id>/decision")
+@roles_required("reviewer")
+def decide(batch_id: int):
+    """Records approve, reject or request changes on the version of the batch the reviewer saw."""
+    form = DecisionForm()
+    if not form.validate_on_submit():
+        return render_batch_page(get_batch_for(current_user, batch_id, options=batch_page_options()), form,
+                                 status=422)
+    # Locked before the version is compared, as the API does: of two reviewers at once, exactly one wins.
+    batch = get_batch_for(current_user, batch_id, lock=True)
+    try:
+        review_service.decide(current_user, batch, form.decision.data, form.comment.data, form.version.data)
+    except ApiError as refusal:
+        stale, number = batch.version != form.version.data, batch.number
+        db.session.rollback()
+        if stale:
+            flash(f"Someone else decided on batch {number} meanwhile, so your decision was not recorded. "
+                  f"The page now shows its current state: decide again if it still needs you.", "error")
+        elif refusal.fields:
+            show_refusal(form, refusal)
+            return render_batch_page(get_batch_for(current_user, batch_id, options=batch_page_options()), form,
+                                     status=422)
+        else:
+            flash(refusal.message, "error")
+        return redirect(url_for("review.batch_page", batch_id=batch_id))
+    flash(decision_message(batch), "info")
+    return redirect(url_for("review.batch_page", batch_id=batch_id))
+
+
+def decision_message(batch: Batch) -> str:
+    if batch.status == workflow.APPROVED:
+        number = certificate_numbers([batch.id]).get(batch.id)
+        return f"Batch {batch.number} is approved: certificate {number} is issued."
+    if batch.status == workflow.AWAITING_REVIEW:
+        return (f"Your approval of batch {batch.number} is recorded; it needs {batch.approvals_required} "
+                f"approvals, so a second reviewer must approve it too.")
+    if batch.status == workflow.REJECTED:
+        return f"Batch {batch.number} is rejected."
+    return f"Changes are requested on batch {batch.number}: the applicant can edit and resubmit it."
+
+
+@review.get("/batches/<int:batch_id>/documents/<int:document_id>")
+@roles_required("reviewer")
+def document(batch_id: int, document_id: int):
+    """An evidence file: PDFs and images that passed DOC_FORMAT open in the browser (sandboxed); others download."""
+    batch, document = get_document_for(current_user, batch_id, document_id)
+    run = latest_runs([batch.id]).get(batch.id)
+    inline = document.id in inline_document_ids(batch, run)
+    return file_response(document_store().open(document.sha256), document.media_type, document.filename,
+                         inline=inline)
+
+
+# Certificates
+
+@review.get("/certificates")
+@roles_required("reviewer")
+def certificate_list():
+    """Certificates, newest first; by status, or found by certificate or batch number."""
+    form = NumberSearchForm(formdata=request.args)
+    form.validate()
+    statement = scoped(select(Certificate), Certificate, current_user)
+    if form.status.data in workflow.CERTIFICATE_STATUSES:
+        statement = statement.where(Certificate.status == form.status.data)
+    if form.number.data and not form.number.errors:
+        wanted = form.number.data.upper()
+        statement = statement.where(or_(Certificate.number == wanted,
+                                        Certificate.batch_id.in_(select(Batch.id).where(Batch.number == wanted))))
+    before = request.args.get("before", type=int)
+    if before is not None:
+        statement = statement.where(Certificate.id < before)
+    rows = db.session.scalars(statement.order_by(Certificate.id.desc()).limit(PAGE_SIZE + 1)).all()
+    older = rows[PAGE_SIZE - 1].id if len(rows) > PAGE_SIZE else None
+    filters = {name: value for name, value in request.args.items() if name != "before" and value}
+    return render_template("review/certificates.html", certificates=rows[:PAGE_SIZE], older=older, form=form,
+                           filters=filters)
+
+
+def status_history(certificate: Certificate) -> list[dict]:
+    """Issue and every status change of the certificate, oldest first, from the audit trail."""
+    events = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.object_type == "certificate", AuditEvent.object_id == certificate.number)
+        .order_by(AuditEvent.seq).limit(MAX_HISTORY_EVENTS)).all()
+    actor_ids = {event.actor_id for event in events if event.actor_id is not None}
+    actors = {user.id: user.email for user in db.session.scalars(select(User).where(User.id.in_(actor_ids)))}
+    return [{"at": event.at, "action": event.action.removeprefix("certificate."),
+             "actor": actors.get(event.actor_id, "the service" if event.actor_id is None else f"user {event.actor_id}"),
+             "from": (event.data or {}).get("from"), "to": (event.data or {}).get("to", "valid"),
+             "reason": (event.data or {}).get("reason")} for event in events]
+
+
+def status_forms(certificate: Certificate, submitted: dict | None = None) -> dict[str, ReasonForm]:
+    """The status changes the certificate allows now, each with its own form (prefixed: one page, three forms)."""
+    submitted = submitted or {}
+    allowed = [event for event in STATUS_EVENTS
+               if (event, certificate.status) in workflow.CERTIFICATE_TRANSITIONS]
+    return {event: submitted.get(event) or ReasonForm(formdata=None, prefix=event) for event in allowed}
+
+
+def render_certificate_page(certificate: Certificate, submitted: dict | None = None, status: int = 200):
+    approver_ids = [user_id for user_id in certificate.content.get("approved_by", []) if isinstance(user_id, int)]
+    approvers = {user.id: user.email for user in db.session.scalars(select(User).where(User.id.in_(approver_ids)))}
+    return render_template(
+        "review/certificate.html", certificate=certificate, content=certificate.content, approvers=approvers,
+        history=status_history(certificate), forms=status_forms(certificate, submitted),
+        verify_url=certificates.verify_url(certificate)), status
+
+
+@review.get("/certificates/<number>")
+@roles_required("reviewer")
+def certificate_page(number: str):
+    """One certificate: its signed facts, current status, status history and the status-change forms."""
+    return render_certificate_page(get_certificate_for(current_user, number))
+
+
+@review.get("/certificates/<number>.pdf")
+@roles_required("reviewer")
+def certificate_pdf(number: str):
+    """The certificate as PDF with its current status, as the applicant and the API get it."""
+    certificate = get_certificate_for(current_user, number)
+    pdf = render_certificate_pdf(certificates.document_json(certificate), certificate.status,
+                                 certificates.verify_url(certificate))
+    return file_response(io.BytesIO(pdf), "application/pdf", f"{certificate.number}.pdf")
+
+
+@review.get("/certificates/<number>.json")
+@roles_required("reviewer")
+def certificate_json(number: str):
+    """The signed certificate document (api.md), to check offline or post to /api/v1/public/verify."""
+    certificate = get_certificate_for(current_user, number)
+    response = jsonify(certificates.document_json(certificate))
+    response.headers["Content-Disposition"] = f'attachment; filename="{certificate.number}.json"'
+    return response
+
+
+def change_status(number: str, event: str, *, page: str = "certificate"):
+    """Applies one status change from its form; a refusal is shown on the page the form came from."""
+    certificate = get_certificate_for(current_user, number)
+    form = ReasonForm(prefix=event)
+    if not form.validate_on_submit():
+        return render_status_page(certificate, page, {event: form}, status=422)
+    try:
+        certificates.change_status(current_user, certificate, event, form.reason.data)
+    except ApiError as refusal:
+        db.session.rollback()
+        if refusal.fields:
+            show_refusal(form, refusal)
+            return render_status_page(get_certificate_for(current_user, number), page, {event: form}, status=422)
+        flash(refusal.message, "error")
+    else:
+        flash(f"Certificate {certificate.number} is {STATUS_EVENTS[event]}"
+              f"{'' if event != 'reinstate' else ': it is valid again'}.", "info")
+    if page == "revoke":
+        return redirect(url_for("review.revoke_page", number=number))
+    return redirect(url_for("review.certificate_page", number=number))
+
+
+def render_status_page(certificate: Certificate, page: str, submitted: dict, status: int):
+    if page == "revoke":
+        return render_template("review/revoke.html", certificate=certificate, content=certificate.content,
+                               form=submitted.get("revoke")), status
+    return render_certificate_page(certificate, submitted, status)
+
+
+@review.post("/certificates/<number>/suspend")
+@roles_required("reviewer")
+def suspend_certificate(number: str):
+    """valid → suspended, with a reason."""
+    return change_status(number, "suspend")
+
+
+@review.post("/certificates/<number>/reinstate")
+@roles_required("reviewer")
+def reinstate_certificate(number: str):
+    """suspended → valid, with a reason."""
+    return change_status(number, "reinstate")
+
+
+@review.route("/certificates/<number>/revoke", methods=["GET", "POST"])
+@roles_required("reviewer", "admin")
+def revoke_page(number: str):
+    """Revokes a certificate for good (valid or suspended → revoked); admins reach it from here, reviewers too."""
+    if request.method == "POST":
+        # The reviewer's certificate page posts here too; it gets its answer back on that page.
+        page = "certificate" if current_user.role == "reviewer" and request.form.get("from") == "certificate" \
+            else "revoke"
+        return change_status(number, "revoke", page=page)
+    certificate = get_certificate_for(current_user, number)
+    return render_template("review/revoke.html", certificate=certificate, content=certificate.content,
+                           form=ReasonForm(formdata=None, prefix="revoke"))
