@@ -48,6 +48,8 @@ class Config:
     FOUR_EYES_KG = _env_int("CERTIFY_FOUR_EYES_KG", 50000)
     PUBLIC_URL = os.environ.get("CERTIFY_PUBLIC_URL", "http://127.0.0.1:5000").rstrip("/")
 
+    # How many reverse proxies in front of the app set X-Forwarded-For (0: the peer is the client).
+    PROXY_HOPS = _env_int("CERTIFY_PROXY_HOPS", 0)
     TOKEN_TTL = timedelta(hours=_env_int("CERTIFY_TOKEN_TTL_HOURS", 12))
     # A check run still queued or running after this long is re-enqueued by the sweep.
     CHECK_RUN_GRACE = timedelta(seconds=_env_int("CERTIFY_CHECK_RUN_GRACE_SECONDS", 120))

@@ -3,6 +3,7 @@ import secrets
 from pathlib import Path
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 import config as config_module
 from certify.extensions import babel, csrf, db, limiter, login_manager, migrate
@@ -35,6 +36,10 @@ def configure(app: Flask, config: object | None, overrides: dict) -> None:
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.json = CertifyJSONProvider(app)
     app.config["SECRET_KEY"] = checked_secret_key(app)
+    if app.config["PROXY_HOPS"]:
+        # Behind N trusted proxies, the client address (login throttling, security log) is the forwarded one.
+        hops = app.config["PROXY_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
 
 def engine_options(uri: str, options: dict) -> dict:

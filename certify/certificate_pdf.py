@@ -6,7 +6,7 @@ import importlib.util
 import io
 from collections import Counter
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import InvalidOperation
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit

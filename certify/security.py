@@ -8,6 +8,7 @@ from sqlalchemy import Select, select
 from certify.errors import ApiError, Forbidden, NotFound, wants_json
 from certify.extensions import db
 from certify.models import Batch, Certificate, Document, Facility, FeedstockLot, User
+from certify.security_log import security_event
 
 READ_ALL_ROLES = ("reviewer", "auditor", "admin")
 
@@ -25,6 +26,7 @@ def roles_required(*roles: str):
                     raise ApiError(401, headers={"WWW-Authenticate": "Bearer"})
                 return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
             if current_user.role not in roles:
+                security_event("access", "denied", endpoint=request.endpoint, allowed_roles=list(roles))
                 raise Forbidden()
             return view(*args, **kwargs)
 

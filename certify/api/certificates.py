@@ -80,6 +80,7 @@ def list_certificates():
 def certificate_pdf(number: str):
     """The certificate as a one-page bilingual PDF with a QR code to the public verification page."""
     certificate = get_certificate_for(current_user, number)
+    certificates.record_download(certificate, "pdf")
     pdf = render_certificate_pdf(certificates.document_json(certificate), certificate.status,
                                  certificates.verify_url(certificate))
     return file_response(io.BytesIO(pdf), "application/pdf", f"{certificate.number}.pdf")
@@ -90,7 +91,9 @@ def certificate_pdf(number: str):
 @roles_required("applicant", *READ_ALL_ROLES)
 def get_certificate(number: str):
     """The signed certificate document."""
-    return jsonify(certificates.document_json(get_certificate_for(current_user, number)))
+    certificate = get_certificate_for(current_user, number)
+    certificates.record_download(certificate, "json")
+    return jsonify(certificates.document_json(certificate))
 
 
 def _change_status(number: str, event: str):

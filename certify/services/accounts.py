@@ -7,6 +7,7 @@ from certify.auth import issue_token
 from certify.extensions import db
 from certify.models import ApiToken, User
 from certify.passwords import hash_password, needs_rehash, verify_password
+from certify.security_log import security_event
 from certify.services import audit
 from certify.timeutil import utcnow
 
@@ -20,12 +21,14 @@ def authenticate(email: str, password: str, *, channel: str) -> User | None:
             verify_password(None, password)
         audit.record(None, "auth.login_failed", "user", user.id if user else "-", {"email": email[:254],
                                                                                    "channel": channel})
+        security_event("login", "failure", email=email[:254], channel=channel)
         db.session.commit()
         return None
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     user.last_login_at = utcnow()
     audit.record(user.id, "auth.login", "user", user.id, {"channel": channel})
+    security_event("login", "success", user_id=user.id, channel=channel)
     db.session.commit()
     return user
 

@@ -9,10 +9,10 @@ from certify.domain.canonical import plain_json
 from certify.errors import Conflict, ValidationFailed
 from certify.extensions import db
 from certify.models import Batch, Certificate, CheckRun, User
+from certify.security_log import security_event
 from certify.services import audit
 from certify.signing import Keyring, verification_code
 from certify.timeutil import isoformat_z, utcnow
-
 
 PAST_TENSE = {"suspend": "suspended", "reinstate": "reinstated", "revoke": "revoked"}
 
@@ -65,6 +65,7 @@ def issue(batch: Batch, run: CheckRun, approved_by: list[int]) -> Certificate:
                               status_changed_at=issued_at)
     db.session.add(certificate)
     db.session.flush()
+    security_event("certificate_issue", "success", number=number, batch_id=batch.id, key_id=key_id)
     audit.record(approved_by[-1], "certificate.issued", "certificate", number,
                  {"batch_id": batch.id, "key_id": key_id, "verification_code": certificate.verification_code})
     return certificate
@@ -80,6 +81,7 @@ def change_status(actor: User, certificate: Certificate, event: str, reason: str
     except workflow.TransitionRefused:
         raise Conflict(f"Certificate {certificate.number} is {certificate.status}: "
                        f"it cannot be {PAST_TENSE[event]}.") from None
+    security_event(f"certificate_{event}", "success", number=certificate.number)
     previous = certificate.status
     certificate.status, certificate.status_reason, certificate.status_changed_at = new_status, reason, utcnow()
     audit.record(actor.id, f"certificate.{event}", "certificate", certificate.number,
@@ -116,3 +118,8 @@ def find_public(number: str, code: str | None) -> Certificate | None:
 
 def verify_url(certificate: Certificate) -> str:
     return f"{current_app.config['PUBLIC_URL']}/verify/{certificate.number}?code={certificate.verification_code}"
+
+
+def record_download(certificate: Certificate, form: str) -> None:
+    """Certificate downloads are security events (who took which certificate, in which form)."""
+    security_event("certificate_download", "success", number=certificate.number, form=form)

@@ -5,6 +5,7 @@ from certify.domain import workflow
 from certify.errors import Conflict
 from certify.extensions import db
 from certify.models import Batch, CheckRun, Decision, User
+from certify.security_log import security_event
 from certify.services import audit, certificates
 
 
@@ -40,6 +41,7 @@ def decide(reviewer: User, batch: Batch, decision: str, comment: str, version: i
     audit.record(reviewer.id, f"batch.{decision}", "batch", batch.id,
                  {"comment": comment, "version": version, "status": batch.status,
                   "approvals": len(approvals), "approvals_required": batch.approvals_required})
+    security_event("decision", decision, batch_id=batch.id, status=batch.status)
     if batch.status == workflow.APPROVED:
         db.session.flush()
         certificates.issue(batch, run, approvals)
