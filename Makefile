@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 PORT ?= 5000
 DEV_ENV := CERTIFY_ENV=development
 
-.PHONY: run test install worker web clean-instance
+.PHONY: run test install translations clean-instance
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -16,8 +16,15 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# The Korean message catalogues, one per area of the app, compiled for Flask-Babel.
+CATALOGUES := $(wildcard certify/translations/*/ko/LC_MESSAGES/messages.po)
+COMPILED := $(CATALOGUES:.po=.mo)
+%.mo: %.po $(STAMP)
+	$(BIN)/pybabel compile -i $< -o $@ >/dev/null
+translations: $(COMPILED)
+
 # Web server and a real Celery worker (with the periodic sweep) on SQLite and the embedded broker.
-run: $(STAMP)
+run: $(STAMP) translations
 	$(DEV_ENV) $(BIN)/flask --app certify db upgrade
 	$(DEV_ENV) $(BIN)/flask --app certify seed-demo
 	@echo
@@ -31,7 +38,7 @@ run: $(STAMP)
 	$(DEV_ENV) $(BIN)/flask --app certify run --port $(PORT)
 
 # The whole suite, against PostgreSQL and Redis on this machine (CERTIFY_TEST_DATABASE_URL, CERTIFY_TEST_BROKER_URL).
-test: $(STAMP)
+test: $(STAMP) translations
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 clean-instance:

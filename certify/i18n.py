@@ -1,4 +1,6 @@
 """Korean and English: which language a request is answered in, and the switch between them."""
+from pathlib import Path
+
 from flask import Flask, request, session
 from flask_babel import Babel, get_locale
 from flask_babel import gettext as _
@@ -7,6 +9,10 @@ from flask_login import current_user
 SUPPORTED_LOCALES = ("ko", "en")
 DEFAULT_LOCALE = "ko"
 LANGUAGE_NAMES = {"ko": "한국어", "en": "English"}
+
+
+def catalogue_directories(root: str) -> list[str]:
+    return sorted(str(path) for path in Path(root, "translations").iterdir() if path.is_dir())
 
 
 def select_locale() -> str:
@@ -21,7 +27,8 @@ def select_locale() -> str:
 def init_i18n(app: Flask, babel: Babel) -> None:
     app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT_LOCALE)
     app.config.setdefault("BABEL_DEFAULT_TIMEZONE", "Asia/Seoul")
-    app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(app.root_path + "/translations")
+    # One catalogue per area of the app (core, applicant, review, ...): Flask-Babel merges them all.
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = ";".join(catalogue_directories(app.root_path))
     babel.init_app(app, locale_selector=select_locale)
     app.jinja_env.globals["get_locale"] = get_locale
 
