@@ -3,7 +3,7 @@ from pathlib import Path
 
 from flask import Flask, request, session
 from flask_babel import Babel, get_locale
-from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 SUPPORTED_LOCALES = ("ko", "en")
@@ -32,10 +32,23 @@ def init_i18n(app: Flask, babel: Babel) -> None:
     babel.init_app(app, locale_selector=select_locale)
     app.jinja_env.globals["get_locale"] = get_locale
 
+    app.add_template_filter(status_label, "status_label")
+
     @app.context_processor
     def language_choices():
-        return {"language_names": LANGUAGE_NAMES, "role_names": role_names()}
+        return {"language_names": LANGUAGE_NAMES, "role_names": ROLE_NAMES}
 
 
-def role_names() -> dict[str, str]:
-    return {"applicant": _("applicant"), "reviewer": _("reviewer"), "auditor": _("auditor"), "admin": _("admin")}
+ROLE_NAMES = {"applicant": _l("applicant"), "reviewer": _l("reviewer"), "auditor": _l("auditor"),
+              "admin": _l("admin")}
+# Batch and certificate statuses as people read them; the badges everywhere show these.
+STATUS_LABELS = {
+    "draft": _l("draft"), "checking": _l("checking"), "checks_failed": _l("checks failed"),
+    "awaiting_review": _l("awaiting review"), "approved": _l("approved"), "rejected": _l("rejected"),
+    "changes_requested": _l("changes requested"), "valid": _l("valid"), "suspended": _l("suspended"),
+    "revoked": _l("revoked"), "pass": _l("passed"), "warn": _l("warning"), "fail": _l("failed"),
+}
+
+
+def status_label(status: str) -> str:
+    return str(STATUS_LABELS.get(status, status.replace("_", " ")))

@@ -2,6 +2,7 @@
 from functools import wraps
 
 from flask import redirect, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import Select, select
 
@@ -51,7 +52,7 @@ def scoped(statement: Select, model, user: User) -> Select:
 def _get_scoped(model, user: User, object_id: int, what: str):
     obj = db.session.scalar(scoped(select(model).where(model.id == object_id), model, user))
     if obj is None:
-        raise NotFound(f"{what} {object_id} was not found.")
+        raise NotFound(_("%(what)s %(id)s was not found.", what=what, id=object_id))
     return obj
 
 
@@ -61,16 +62,16 @@ def get_batch_for(user: User, batch_id: int, *, lock: bool = False, options=()) 
         statement = statement.with_for_update()
     batch = db.session.scalar(statement)
     if batch is None:
-        raise NotFound(f"Batch {batch_id} was not found.")
+        raise NotFound(_("Batch %(id)s was not found.", id=batch_id))
     return batch
 
 
 def get_lot_for(user: User, lot_id: int) -> FeedstockLot:
-    return _get_scoped(FeedstockLot, user, lot_id, "Feedstock lot")
+    return _get_scoped(FeedstockLot, user, lot_id, _("Feedstock lot"))
 
 
 def get_facility_for(user: User, facility_id: int) -> Facility:
-    return _get_scoped(Facility, user, facility_id, "Facility")
+    return _get_scoped(Facility, user, facility_id, _("Facility"))
 
 
 def get_document_for(user: User, batch_id: int, document_id: int) -> tuple[Batch, Document]:
@@ -78,7 +79,7 @@ def get_document_for(user: User, batch_id: int, document_id: int) -> tuple[Batch
     document = db.session.scalar(
         select(Document).where(Document.id == document_id, Document.batch_id == batch.id))
     if document is None:
-        raise NotFound(f"Document {document_id} was not found.")
+        raise NotFound(_("Document %(id)s was not found.", id=document_id))
     return batch, document
 
 
@@ -86,5 +87,5 @@ def get_certificate_for(user: User, number: str) -> Certificate:
     statement = scoped(select(Certificate).where(Certificate.number == number), Certificate, user)
     certificate = db.session.scalar(statement)
     if certificate is None:
-        raise NotFound(f"Certificate {number} was not found.")
+        raise NotFound(_("Certificate %(number)s was not found.", number=number))
     return certificate

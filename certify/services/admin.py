@@ -1,4 +1,5 @@
 """Administration: companies, facilities, users and accredited labs."""
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from certify.errors import Conflict, ValidationFailed
@@ -11,7 +12,8 @@ from certify.services import audit
 
 def create_company(actor_id: int | None, name: str, business_registration_no: str) -> Company:
     if db.session.scalar(select(Company.id).where(Company.business_registration_no == business_registration_no)):
-        raise Conflict(f"A company with business registration no. {business_registration_no} already exists.")
+        raise Conflict(_("A company with business registration no. %(number)s already exists.",
+                         number=business_registration_no))
     company = Company(name=name, business_registration_no=business_registration_no)
     db.session.add(company)
     db.session.flush()
@@ -23,10 +25,10 @@ def create_company(actor_id: int | None, name: str, business_registration_no: st
 
 def create_facility(actor_id: int | None, **fields) -> Facility:
     if db.session.get(Company, fields["company_id"]) is None:
-        raise ValidationFailed({"company_id": ["no such company"]})
+        raise ValidationFailed({"company_id": [_("no such company")]})
     if db.session.scalar(select(Facility.id).where(Facility.company_id == fields["company_id"],
                                                    Facility.name == fields["name"])):
-        raise Conflict(f"This company already has a facility named {fields['name']!r}.")
+        raise Conflict(_("This company already has a facility named %(name)s.", name=fields["name"]))
     facility = Facility(**fields)
     db.session.add(facility)
     db.session.flush()
@@ -38,17 +40,17 @@ def create_facility(actor_id: int | None, **fields) -> Facility:
 def create_user(actor_id: int | None, email: str, password: str, role: str, company_id: int | None = None) -> User:
     email = email.strip().lower()
     if role not in ROLES:
-        raise ValidationFailed({"role": [f"must be one of {', '.join(ROLES)}"]})
+        raise ValidationFailed({"role": [_("must be one of %(roles)s", roles=", ".join(ROLES))]})
     if (role == "applicant") != (company_id is not None):
-        raise ValidationFailed({"company_id": ["an applicant belongs to exactly one company; other roles to none"]})
+        raise ValidationFailed({"company_id": [_("an applicant belongs to exactly one company; other roles to none")]})
     company = db.session.get(Company, company_id) if company_id is not None else None
     if company_id is not None and company is None:
-        raise ValidationFailed({"company_id": ["no such company"]})
+        raise ValidationFailed({"company_id": [_("no such company")]})
     problems = password_problems(password, email=email, company_name=company.name if company else "")
     if problems:
         raise ValidationFailed({"password": problems})
     if db.session.scalar(select(User.id).where(User.email == email)):
-        raise Conflict(f"A user with e-mail {email} already exists.")
+        raise Conflict(_("A user with e-mail %(email)s already exists.", email=email))
     user = User(email=email, password_hash=hash_password(password), role=role, company_id=company_id)
     db.session.add(user)
     db.session.flush()
@@ -59,7 +61,7 @@ def create_user(actor_id: int | None, email: str, password: str, role: str, comp
 
 def create_lab(actor_id: int | None, accreditation_no: str, name: str) -> Lab:
     if db.session.scalar(select(Lab.id).where(Lab.accreditation_no == accreditation_no)):
-        raise Conflict(f"Lab {accreditation_no} is already on the list.")
+        raise Conflict(_("Lab %(number)s is already on the list.", number=accreditation_no))
     lab = Lab(accreditation_no=accreditation_no, name=name)
     db.session.add(lab)
     db.session.flush()

@@ -4,16 +4,18 @@ import json
 import logging
 from typing import Callable
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.datastructures import FileStorage
 
 from certify.documents import sniff_media_type
 from certify.documents.sniff import safe_filename_label
-from certify.domain.canonical import plain_json
 from certify.domain import workflow
+from certify.domain.canonical import plain_json
 from certify.errors import ApiError, Conflict, ValidationFailed
 from certify.extensions import db
+from certify.i18n import status_label
 from certify.models import Allocation, Batch, CheckRun, Document, Facility, FeedstockLot, IdempotencyKey, Material, User
 from certify.services import audit
 from certify.services.queue import enqueue_check_run
@@ -28,14 +30,14 @@ BATCH_FIELDS = ("facility_id", "material_code", "grade", "quantity_kg", "product
 def _check_facility(user: User, facility_id: int) -> Facility:
     facility = db.session.get(Facility, facility_id)
     if facility is None or facility.company_id != user.company_id:
-        raise ValidationFailed({"facility_id": ["no such facility of your company"]})
+        raise ValidationFailed({"facility_id": [_("no such facility of your company")]})
     return facility
 
 
 def _check_material(code: str) -> Material:
     material = db.session.get(Material, code)
     if material is None:
-        raise ValidationFailed({"material_code": ["unknown material"]})
+        raise ValidationFailed({"material_code": [_("unknown material")]})
     return material
 
 
@@ -47,9 +49,9 @@ def _check_lots(user: User, facility_id: int, inputs: list[dict]) -> None:
     errors = {}
     for index, lot_id in enumerate(lot_ids):
         if lot_id not in found:
-            errors[f"inputs.{index}.lot_id"] = ["no such lot of your company"]
+            errors[f"inputs.{index}.lot_id"] = [_("no such lot of your company")]
         elif found[lot_id] != facility_id:
-            errors[f"inputs.{index}.lot_id"] = ["this lot was received at another facility than the batch's"]
+            errors[f"inputs.{index}.lot_id"] = [_("this lot was received at another facility than the batch's")]
     if errors:
         raise ValidationFailed(errors)
 
@@ -128,8 +130,9 @@ def create_batch(user: User, fields: dict, idempotency_key: str | None = None,
 def _require_editable(batch: Batch, event: str = "edit") -> None:
     try:
         workflow.next_status(event, batch.status)
-    except workflow.TransitionRefused as refused:
-        raise Conflict(f"Batch {batch.number} is {batch.status.replace('_', ' ')}: {refused}.") from None
+    except workflow.TransitionRefused:
+        raise Conflict(_("Batch %(number)s is %(status)s: it can no longer be changed.", number=batch.number,
+                          status=status_label(batch.status))) from None
 
 
 def update_batch(user: User, batch: Batch, fields: dict) -> Batch:
@@ -142,7 +145,7 @@ def update_batch(user: User, batch: Batch, fields: dict) -> Batch:
     start = fields.get("production_start", batch.production_start)
     end = fields.get("production_end", batch.production_end)
     if end < start:
-        raise ValidationFailed({"production_end": ["must not be before production_start"]})
+        raise ValidationFailed({"production_end": [_("must not be before production_start")]})
     inputs = fields.get("inputs") or [{"lot_id": a.lot_id} for a in batch.allocations]
     _check_lots(user, facility_id, inputs)
     _assign(batch, fields)
@@ -159,11 +162,12 @@ def add_document(user: User, batch: Batch, kind: str, upload: FileStorage, max_b
     try:
         staged = store.stage(upload.stream, max_bytes)
     except FileTooLarge as error:
-        raise ApiError(413, f"The file is too large: the limit is {error.max_bytes // (1024 * 1024)} MB.") from None
+        raise ApiError(413, _("The file is too large: the limit is %(megabytes)s MB.",
+                              megabytes=error.max_bytes // (1024 * 1024))) from None
     media_type = sniff_media_type(staged.path)
     if media_type is None:
         store.discard(staged)
-        raise ApiError(415, "This type of file is not accepted: upload a PDF, CSV, XLSX, PNG or JPEG file.")
+        raise ApiError(415, _("This type of file is not accepted: upload a PDF, CSV, XLSX, PNG or JPEG file."))
     document = Document(batch_id=batch.id, kind=kind, filename=safe_filename_label(upload.filename or ""),
                         size=staged.size, sha256=staged.sha256, media_type=media_type, uploaded_by=user.id)
     db.session.add(document)
@@ -191,8 +195,9 @@ def submit(user: User, batch: Batch) -> CheckRun:
     """Moves the batch to `checking` and queues its check run: committed first, then enqueued."""
     try:
         batch.status = workflow.next_status("submit", batch.status)
-    except workflow.TransitionRefused as refused:
-        raise Conflict(f"Batch {batch.number} cannot be submitted: {refused}.") from None
+    except workflow.TransitionRefused:
+        raise Conflict(_("Batch %(number)s is %(status)s: it cannot be submitted now.", number=batch.number,
+                          status=status_label(batch.status))) from None
     batch.submitted_at = utcnow()
     batch.approvals_required = None
     batch.version += 1

@@ -2,19 +2,19 @@
 import hmac
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import func, select, text
 
 from certify.domain import workflow
 from certify.domain.canonical import plain_json
 from certify.errors import Conflict, ValidationFailed
 from certify.extensions import db
+from certify.i18n import status_label
 from certify.models import Batch, Certificate, CheckRun, User
 from certify.security_log import security_event
 from certify.services import audit
 from certify.signing import Keyring, verification_code
 from certify.timeutil import isoformat_z, utcnow
-
-PAST_TENSE = {"suspend": "suspended", "reinstate": "reinstated", "revoke": "revoked"}
 
 
 def keyring() -> Keyring:
@@ -74,13 +74,13 @@ def issue(batch: Batch, run: CheckRun, approved_by: list[int]) -> Certificate:
 def change_status(actor: User, certificate: Certificate, event: str, reason: str) -> Certificate:
     """suspend / reinstate / revoke: valid ⇄ suspended, either → revoked (final); always with a reason."""
     if not reason or not reason.strip():
-        raise ValidationFailed({"reason": ["a reason is required"]})
+        raise ValidationFailed({"reason": [_("a reason is required")]})
     db.session.refresh(certificate, with_for_update=True)
     try:
         new_status = workflow.next_certificate_status(event, certificate.status)
     except workflow.TransitionRefused:
-        raise Conflict(f"Certificate {certificate.number} is {certificate.status}: "
-                       f"it cannot be {PAST_TENSE[event]}.") from None
+        raise Conflict(_("Certificate %(number)s is %(status)s: this change is not possible.",
+                         number=certificate.number, status=status_label(certificate.status))) from None
     security_event(f"certificate_{event}", "success", number=certificate.number)
     previous = certificate.status
     certificate.status, certificate.status_reason, certificate.status_changed_at = new_status, reason, utcnow()

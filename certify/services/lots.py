@@ -1,6 +1,7 @@
 """Feedstock lots: registering receipts of input and knowing how much of each is still free."""
 from decimal import Decimal
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from certify.errors import Conflict, ValidationFailed
@@ -23,10 +24,10 @@ def allocated_kg(lot_ids: list[int]) -> dict[int, Decimal]:
 def create_lot(user: User, fields: dict) -> FeedstockLot:
     facility = db.session.get(Facility, fields["facility_id"])
     if facility is None or facility.company_id != user.company_id:
-        raise ValidationFailed({"facility_id": ["no such facility of your company"]})
+        raise ValidationFailed({"facility_id": [_("no such facility of your company")]})
     if db.session.scalar(select(FeedstockLot.id).where(FeedstockLot.company_id == user.company_id,
                                                        FeedstockLot.lot_no == fields["lot_no"])):
-        raise Conflict(f"Your company already registered a lot numbered {fields['lot_no']}.")
+        raise Conflict(_("Your company already registered a lot numbered %(lot_no)s.", lot_no=fields["lot_no"]))
     lot = FeedstockLot(company_id=user.company_id, created_by=user.id, **fields)
     db.session.add(lot)
     db.session.flush()

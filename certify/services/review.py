@@ -1,9 +1,11 @@
 """Reviewers' decisions (api.md, Review): optimistic concurrency on version, four-eyes, certificate at approval."""
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from certify.domain import workflow
 from certify.errors import Conflict
 from certify.extensions import db
+from certify.i18n import status_label
 from certify.models import Batch, CheckRun, Decision, User
 from certify.security_log import security_event
 from certify.services import audit, certificates
@@ -12,8 +14,8 @@ from certify.services import audit, certificates
 def decide(reviewer: User, batch: Batch, decision: str, comment: str, version: int) -> Batch:
     """Records one decision on a batch locked for the purpose; of two reviewers at once, one wins, one gets 409."""
     if batch.version != version:
-        raise Conflict(f"Batch {batch.number} has changed (version {batch.version}, not {version}): "
-                       f"reload it and decide again.")
+        raise Conflict(_("Batch %(number)s has changed since you opened it: reload it and decide again.",
+                         number=batch.number))
     event = decision
     run = db.session.scalar(select(CheckRun).where(CheckRun.batch_id == batch.id).order_by(CheckRun.id.desc()))
     if run is None:  # never checked: nothing to decide on
@@ -23,8 +25,8 @@ def decide(reviewer: User, batch: Batch, decision: str, comment: str, version: i
         approvals = db.session.scalars(select(Decision.reviewer_id).where(
             Decision.check_run_id == run.id, Decision.decision == "approve").order_by(Decision.id)).all() if run else []
         if reviewer.id in approvals:
-            raise Conflict("You have already approved this batch: the second approval must come from "
-                           "a different reviewer.")
+            raise Conflict(_("You have already approved this batch: the second approval must come from a "
+                             "different reviewer."))
         approvals = [*approvals, reviewer.id]
         if len(approvals) < (batch.approvals_required or 1):
             event = "approve_partial"
@@ -50,5 +52,5 @@ def decide(reviewer: User, batch: Batch, decision: str, comment: str, version: i
 
 
 def not_decidable(batch: Batch) -> Conflict:
-    return Conflict(f"Batch {batch.number} is {batch.status.replace('_', ' ')}: only a batch awaiting review "
-                    f"can be decided.")
+    return Conflict(_("Batch %(number)s is %(status)s: only a batch awaiting review can be decided.",
+                      number=batch.number, status=status_label(batch.status)))

@@ -1,4 +1,5 @@
 """Versioned thresholds (domain.md, Rulesets): the current version of each material and changes that add one."""
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from certify.domain.facts import Ruleset
@@ -40,7 +41,7 @@ def change_thresholds(material: Material, changes: dict, actor_id: int | None) -
     values.update({name: value for name, value in changes.items() if name in THRESHOLDS})
     if not values["min_recovery_pct"] <= values["typical_max_recovery_pct"] <= values["max_recovery_pct"]:
         raise ValidationFailed({"typical_max_recovery_pct": [
-            "must lie between min_recovery_pct and max_recovery_pct"]})
+            _("must lie between min_recovery_pct and max_recovery_pct")]})
     rules = MaterialRules(material_code=material.code, version=previous.version + 1, created_by=actor_id, **values)
     db.session.add(rules)
     db.session.flush()

@@ -28,6 +28,14 @@ DETAIL_LABELS = {
     "pre_consumer_pct": "Pre-consumer", "allocated_kg": "Allocated", "lots": "Lots",
     "reserved_by_others_kg": "Reserved by other batches", "excess_kg": "Excess", "transfer_doc_no": "Transfer document",
 }
+CHECK_TITLES = {
+    "DOC_REQUIRED": "Required documents", "DOC_FORMAT": "Files valid and safe", "DOC_DUPLICATE": "No reused files",
+    "ASSAY_MATCH": "Assay report matches", "LAB_ACCREDITED": "Accredited laboratory", "PURITY": "Purity",
+    "IMPURITIES": "Impurities", "PERIOD": "Production period", "FACILITY_PERMIT": "Facility permit",
+    "CAPACITY": "Facility capacity", "MASS_BALANCE": "Mass balance", "RECYCLED_CLAIM": "Recycled-content claim",
+    "LOT_ALLOCATION": "Lot mass available", "TRANSFER_DOC_UNIQUE": "Transfer document unique",
+}
+OUTCOME_LABELS = {"pass": "passed", "warn": "warning", "fail": "failed"}
 # Internal keys: ids and message keys say nothing to a person, and `unit` is folded into the numbers it qualifies.
 HIDDEN_DETAILS = {"document_id", "lot_id", "unit", "problems"}
 UNIT_BY_SUFFIX = (("_kg", "kg"), ("_pct", "%"), ("_ppm", "ppm"), ("ppm", "ppm"), ("_days", "days"), ("days", "days"))
@@ -144,5 +152,25 @@ def describe_details(details: dict | None) -> list[DetailValue | DetailTable]:
     return described
 
 
+def check_title(code: str) -> str:
+    return CHECK_TITLES.get(code, code)
+
+
+def outcome_label(outcome: str) -> str:
+    return OUTCOME_LABELS.get(outcome, outcome)
+
+
+def file_size(size: int | None) -> str:
+    """Bytes as people read them: "18 KB", "2.4 MB"."""
+    if size is None:
+        return ""
+    if size < 1024:
+        return f"{size} B"
+    if size < 1024 * 1024:
+        return f"{number(Decimal(size) / 1024, 0)} KB"
+    return f"{number(Decimal(size) / (1024 * 1024), 1)} MB"
+
+
 FILTERS = {"number": number, "kg": kg, "pct": pct, "plain_number": plain_number, "date": date, "words": words,
-           "describe_details": describe_details}
+           "describe_details": describe_details, "check_title": check_title, "outcome_label": outcome_label,
+           "file_size": file_size}

@@ -1,0 +1,79 @@
+// The batch page while its checks run: polls progress.json and shows the results when the run is done.
+// Loaded only on a batch that is "checking"; without JavaScript the page keeps its Refresh link.
+(function () {
+  "use strict";
+
+  var POLL_MS = 1500;
+  var RETRY_MS = 4000;
+  var MAX_FAILURES = 5;
+
+  var region = document.querySelector("[data-progress-url]");
+  if (!region || !window.fetch) {
+    return;
+  }
+  var url = region.getAttribute("data-progress-url");
+  var message = region.querySelector("[data-progress-message]");
+  var elapsedWrap = region.querySelector("[data-progress-elapsed-wrap]");
+  var elapsed = region.querySelector("[data-progress-elapsed]");
+  var offline = region.querySelector("[data-progress-offline]");
+  var auto = region.querySelector("[data-progress-auto]");
+  var submittedAt = Date.parse(region.getAttribute("data-submitted-at") || "");
+  var phase = region.getAttribute("data-phase");
+  var failures = 0;
+
+  function showElapsed() {
+    if (isNaN(submittedAt) || !elapsed) {
+      return;
+    }
+    var seconds = Math.max(0, Math.round((Date.now() - submittedAt) / 1000));
+    var minutes = Math.floor(seconds / 60);
+    elapsed.textContent = minutes > 0 ? minutes + " min " + (seconds % 60) + " s" : seconds + " s";
+    elapsedWrap.hidden = false;
+  }
+
+  function schedule(delay) {
+    window.setTimeout(poll, delay);
+  }
+
+  function poll() {
+    fetch(url, {headers: {"Accept": "application/json"}, credentials: "same-origin", cache: "no-store"})
+      .then(function (response) {
+        // A signed-out session is redirected to the login page: HTML, not JSON.
+        var type = response.headers.get("Content-Type") || "";
+        if (!response.ok || type.indexOf("application/json") !== 0) {
+          throw new Error("progress not available: " + response.status);
+        }
+        return response.json();
+      })
+      .then(function (progress) {
+        failures = 0;
+        offline.hidden = true;
+        // The live region is only rewritten when the phase changes, so screen readers hear each step once.
+        if (progress.phase !== phase) {
+          phase = progress.phase;
+          message.textContent = progress.message;
+        }
+        if (progress.phase === "done") {
+          // The server renders the results (badges, numbers, fixes): one place for how they look.
+          window.location.reload();
+          return;
+        }
+        schedule(POLL_MS);
+      })
+      .catch(function () {
+        failures += 1;
+        if (failures >= MAX_FAILURES) {
+          offline.hidden = false;
+          return;
+        }
+        schedule(RETRY_MS);
+      });
+  }
+
+  if (auto) {
+    auto.hidden = false;
+  }
+  showElapsed();
+  window.setInterval(showElapsed, 1000);
+  schedule(POLL_MS);
+})();
