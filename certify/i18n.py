@@ -16,12 +16,16 @@ def catalogue_directories(root: str) -> list[str]:
 
 
 def select_locale() -> str:
-    """The user's saved choice, else this browser's choice, else Accept-Language, else Korean."""
+    """The user's saved choice, else this browser's choice, else Accept-Language, else Korean.
+
+    API clients that name no language get English: scripts abroad read the API, people read the pages.
+    """
     if current_user and current_user.is_authenticated and current_user.locale in SUPPORTED_LOCALES:
         return current_user.locale
     if session.get("locale") in SUPPORTED_LOCALES:
         return session["locale"]
-    return request.accept_languages.best_match(SUPPORTED_LOCALES) or DEFAULT_LOCALE
+    default = "en" if request.path.startswith("/api/") else DEFAULT_LOCALE
+    return request.accept_languages.best_match(SUPPORTED_LOCALES) or default
 
 
 def init_i18n(app: Flask, babel: Babel) -> None:

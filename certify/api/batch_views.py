@@ -3,6 +3,7 @@
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from certify.check_text import check_fix, check_message
 from certify.extensions import db
 from certify.models import Allocation, Batch, Certificate, CheckResult, CheckRun
 from certify.timeutil import isoformat_z
@@ -20,8 +21,8 @@ def document_json(document) -> dict:
 
 
 def check_result_json(result: CheckResult) -> dict:
-    return {"code": result.code, "outcome": result.outcome, "message": result.message, "fix": result.fix,
-            "details": result.details}
+    return {"code": result.code, "outcome": result.outcome, "message": check_message(result),
+            "fix": check_fix(result), "details": result.details}
 
 
 def latest_runs(batch_ids: list[int]) -> dict[int, CheckRun]:

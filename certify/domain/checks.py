@@ -39,134 +39,141 @@ PURITY_TOLERANCE_POINTS = Decimal("0.05")
 IMPURITY_TOLERANCE_RELATIVE = Decimal("0.10")
 PDF_MEDIA_TYPE = "application/pdf"
 
+
+
+def N_(message: str) -> str:
+    """Marks a template for the translators' catalogue without translating it here (the domain has no locale)."""
+    return message
+
+
 # English templates, formatted with str.format(**params); a translation layer swaps these by message_key.
 MESSAGES: dict[str, str] = {
-    "doc_required.ok": "Every required kind of document is attached: {required_kinds}.",
-    "doc_required.missing": "No document of these required kinds is attached: {missing_kinds}.",
-    "doc_format.ok": "Every attached file ({count}) is valid and safe to open.",
-    "doc_format.no_documents": "No files are attached, so there is nothing to inspect.",
-    "doc_format.invalid": "These files are not what they claim to be or are not safe to open: {files}.",
-    "doc_duplicate.ok": "No attached file is already attached to another batch.",
-    "doc_duplicate.other_company": "These files are already attached to another company's batch: {files}.",
-    "doc_duplicate.same_company": "These files are already attached to other batches of your company: {files}.",
-    "assay_match.template_ok": "The assay report {files} matches the declared purity and impurities.",
-    "assay_match.template_mismatch": "The assay report {files} does not match the declared assay: {mismatches}.",
-    "assay_match.pdf_ok": "The report number {report_no} appears in the assay report {files}.",
-    "assay_match.pdf_report_no_missing": "The report number {report_no} does not appear in the assay report "
-    "{files}.",
-    "assay_match.pdf_unreadable": "The assay report {files} has no text layer and could not be read.",
-    "assay_match.not_comparable": "No assay report in the CSV/XLSX template or as a PDF with text is attached, "
-    "so the declared assay could not be compared.",
-    "lab_accredited.ok": "The laboratory {lab_name} ({lab_accreditation_no}) is on the list of accredited "
-    "laboratories.",
-    "lab_accredited.not_listed": "The laboratory {lab_name} ({lab_accreditation_no}) is not on the list of "
-    "accredited laboratories.",
-    "purity.ok": "Purity {purity_pct} % meets the battery-grade minimum of {min_purity_pct} % "
-    "for {material_code}.",
-    "purity.below_min": "Purity {purity_pct} % is below the battery-grade minimum of {min_purity_pct} % "
-    "for {material_code}.",
-    "purity.technical": "Technical grade: the battery-grade minimum purity of {min_purity_pct} % was not applied "
-    "(declared {purity_pct} %).",
-    "impurities.ok": "Every declared impurity is within the battery-grade maximum for {material_code}.",
-    "impurities.over_max": "These impurities are over the battery-grade maximum for {material_code}: "
-    "{impurities}.",
-    "impurities.technical": "Technical grade: the battery-grade impurity limits for {material_code} were not "
-    "applied.",
-    "period.ok": "Production ran {period_days} days, from {production_start} to {production_end}, and the batch "
-    "was submitted {days_since_end} days after it ended.",
-    "period.submitted_late": "The batch was submitted {days_since_end} days after production ended on "
-    "{production_end}, more than {warn_days} days.",
-    "period.invalid": "The production period from {production_start} to {production_end} cannot be accepted: "
-    "{problems}.",
-    "facility_permit.ok": "The facility permit is valid until {permit_valid_until}, through the production end "
-    "{production_end}.",
-    "facility_permit.expired": "The facility permit was valid only until {permit_valid_until}, before the "
-    "production end {production_end}.",
-    "capacity.ok": "{quantity_kg} kg produced in {period_days} days is within the facility's capacity of "
-    "{max_quantity_kg} kg for that period ({annual_capacity_kg} kg a year).",
-    "capacity.over": "{quantity_kg} kg produced in {period_days} days exceeds the facility's capacity of "
-    "{max_quantity_kg} kg for that period ({annual_capacity_kg} kg a year).",
-    "capacity.period_invalid": "The capacity cannot be evaluated because the production end {production_end} is "
-    "before the start {production_start}.",
-    "mass_balance.ok": "Recovered {output_element_kg} kg {element} of {input_element_kg} kg in: {recovery_pct} %.",
-    "mass_balance.no_input": "No input carries {element}, so the {output_element_kg} kg {element} in this batch "
-    "is not backed by any feedstock.",
-    "mass_balance.over_max": "Recovered {output_element_kg} kg {element} of {input_element_kg} kg in: "
-    "{recovery_pct} %, more than the maximum of {max_recovery_pct} %: more {element} out than in is impossible.",
-    "mass_balance.above_typical": "Recovered {output_element_kg} kg {element} of {input_element_kg} kg in: "
-    "{recovery_pct} %, above the {typical_max_recovery_pct} % the process normally achieves.",
-    "mass_balance.below_min": "Recovered {output_element_kg} kg {element} of {input_element_kg} kg in: "
-    "{recovery_pct} %, below the usual minimum of {min_recovery_pct} %.",
-    "recycled_claim.ok": "The claimed recycled content of {claimed_pct} % is backed by the computed "
-    "{recycled_content_pct} % ({post_consumer_pct} % post-consumer, {pre_consumer_pct} % pre-consumer).",
-    "recycled_claim.over": "The claimed recycled content of {claimed_pct} % exceeds the computed "
-    "{recycled_content_pct} % ({post_consumer_pct} % post-consumer, {pre_consumer_pct} % pre-consumer).",
-    "recycled_claim.no_input": "The claimed recycled content of {claimed_pct} % is not backed: no input "
-    "carries {element}.",
-    "lot_allocation.ok": "Every input lot holds enough mass for this batch's allocation of {allocated_kg} kg "
-    "in total.",
-    "lot_allocation.no_inputs": "No feedstock lot is allocated to this batch.",
-    "lot_allocation.over": "More mass is allocated than these lots hold: {lots}.",
-    "transfer_doc_unique.ok": "No other company's lot carries the transfer document number of any input lot.",
-    "transfer_doc_unique.conflict": "The transfer document of these lots is already registered on another "
-    "company's lot, so the same waste shipment would be claimed twice: {lots}.",
+    "doc_required.ok": N_("Every required kind of document is attached: {required_kinds}."),
+    "doc_required.missing": N_("No document of these required kinds is attached: {missing_kinds}."),
+    "doc_format.ok": N_("Every attached file ({count}) is valid and safe to open."),
+    "doc_format.no_documents": N_("No files are attached, so there is nothing to inspect."),
+    "doc_format.invalid": N_("These files are not what they claim to be or are not safe to open: {files}."),
+    "doc_duplicate.ok": N_("No attached file is already attached to another batch."),
+    "doc_duplicate.other_company": N_("These files are already attached to another company's batch: {files}."),
+    "doc_duplicate.same_company": N_("These files are already attached to other batches of your company: {files}."),
+    "assay_match.template_ok": N_("The assay report {files} matches the declared purity and impurities."),
+    "assay_match.template_mismatch": N_("The assay report {files} does not match the declared assay: {mismatches}."),
+    "assay_match.pdf_ok": N_("The report number {report_no} appears in the assay report {files}."),
+    "assay_match.pdf_report_no_missing": N_("The report number {report_no} does not appear in the assay report "
+    "{files}."),
+    "assay_match.pdf_unreadable": N_("The assay report {files} has no text layer and could not be read."),
+    "assay_match.not_comparable": N_("No assay report in the CSV/XLSX template or as a PDF with text is attached, "
+    "so the declared assay could not be compared."),
+    "lab_accredited.ok": N_("The laboratory {lab_name} ({lab_accreditation_no}) is on the list of accredited "
+    "laboratories."),
+    "lab_accredited.not_listed": N_("The laboratory {lab_name} ({lab_accreditation_no}) is not on the list of "
+    "accredited laboratories."),
+    "purity.ok": N_("Purity {purity_pct} % meets the battery-grade minimum of {min_purity_pct} % "
+    "for {material_code}."),
+    "purity.below_min": N_("Purity {purity_pct} % is below the battery-grade minimum of {min_purity_pct} % "
+    "for {material_code}."),
+    "purity.technical": N_("Technical grade: the battery-grade minimum purity of {min_purity_pct} % was not applied "
+    "(declared {purity_pct} %)."),
+    "impurities.ok": N_("Every declared impurity is within the battery-grade maximum for {material_code}."),
+    "impurities.over_max": N_("These impurities are over the battery-grade maximum for {material_code}: "
+    "{impurities}."),
+    "impurities.technical": N_("Technical grade: the battery-grade impurity limits for {material_code} were not "
+    "applied."),
+    "period.ok": N_("Production ran {period_days} days, from {production_start} to {production_end}, and the batch "
+    "was submitted {days_since_end} days after it ended."),
+    "period.submitted_late": N_("The batch was submitted {days_since_end} days after production ended on "
+    "{production_end}, more than {warn_days} days."),
+    "period.invalid": N_("The production period from {production_start} to {production_end} cannot be accepted: "
+    "{problems}."),
+    "facility_permit.ok": N_("The facility permit is valid until {permit_valid_until}, through the production end "
+    "{production_end}."),
+    "facility_permit.expired": N_("The facility permit was valid only until {permit_valid_until}, before the "
+    "production end {production_end}."),
+    "capacity.ok": N_("{quantity_kg} kg produced in {period_days} days is within the facility's capacity of "
+    "{max_quantity_kg} kg for that period ({annual_capacity_kg} kg a year)."),
+    "capacity.over": N_("{quantity_kg} kg produced in {period_days} days exceeds the facility's capacity of "
+    "{max_quantity_kg} kg for that period ({annual_capacity_kg} kg a year)."),
+    "capacity.period_invalid": N_("The capacity cannot be evaluated because the production end {production_end} is "
+    "before the start {production_start}."),
+    "mass_balance.ok": N_("Recovered {output_element_kg} kg {element} of {input_element_kg} kg in: {recovery_pct} %."),
+    "mass_balance.no_input": N_("No input carries {element}, so the {output_element_kg} kg {element} in this batch "
+    "is not backed by any feedstock."),
+    "mass_balance.over_max": N_("Recovered {output_element_kg} kg {element} of {input_element_kg} kg in: "
+    "{recovery_pct} %, more than the maximum of {max_recovery_pct} %: more {element} out than in is impossible."),
+    "mass_balance.above_typical": N_("Recovered {output_element_kg} kg {element} of {input_element_kg} kg in: "
+    "{recovery_pct} %, above the {typical_max_recovery_pct} % the process normally achieves."),
+    "mass_balance.below_min": N_("Recovered {output_element_kg} kg {element} of {input_element_kg} kg in: "
+    "{recovery_pct} %, below the usual minimum of {min_recovery_pct} %."),
+    "recycled_claim.ok": N_("The claimed recycled content of {claimed_pct} % is backed by the computed "
+    "{recycled_content_pct} % ({post_consumer_pct} % post-consumer, {pre_consumer_pct} % pre-consumer)."),
+    "recycled_claim.over": N_("The claimed recycled content of {claimed_pct} % exceeds the computed "
+    "{recycled_content_pct} % ({post_consumer_pct} % post-consumer, {pre_consumer_pct} % pre-consumer)."),
+    "recycled_claim.no_input": N_("The claimed recycled content of {claimed_pct} % is not backed: no input "
+    "carries {element}."),
+    "lot_allocation.ok": N_("Every input lot holds enough mass for this batch's allocation of {allocated_kg} kg "
+    "in total."),
+    "lot_allocation.no_inputs": N_("No feedstock lot is allocated to this batch."),
+    "lot_allocation.over": N_("More mass is allocated than these lots hold: {lots}."),
+    "transfer_doc_unique.ok": N_("No other company's lot carries the transfer document number of any input lot."),
+    "transfer_doc_unique.conflict": N_("The transfer document of these lots is already registered on another "
+    "company's lot, so the same waste shipment would be claimed twice: {lots}."),
     # Parts of "period.invalid"; their keys are listed in the result's details["problems"].
-    "period.end_before_start": "the production end is before the start",
-    "period.end_in_future": "the production end is after today ({today})",
-    "period.too_long": "the period lasts {period_days} days, more than {max_period_days}",
-    "period.lots_after_end": "these lots were received after the production end: {late_lots}",
-    "period.submitted_too_late": "the batch was submitted {days_since_end} days after production ended, "
-    "more than {fail_days} days",
+    "period.end_before_start": N_("the production end is before the start"),
+    "period.end_in_future": N_("the production end is after today ({today})"),
+    "period.too_long": N_("the period lasts {period_days} days, more than {max_period_days}"),
+    "period.lots_after_end": N_("these lots were received after the production end: {late_lots}"),
+    "period.submitted_too_late": N_("the batch was submitted {days_since_end} days after production ended, "
+    "more than {fail_days} days"),
 }
 
 FIXES: dict[str, str] = {
-    "doc_required.missing": "Upload at least one document of each missing kind: {missing_kinds}.",
-    "doc_format.invalid": "Replace each named file with a valid copy that is not encrypted and has no macros, "
-    "scripts, embedded files or external links.",
-    "doc_duplicate.other_company": "Attach only documents issued for your own company's production; contact "
-    "the ministry if you believe this file is yours.",
-    "doc_duplicate.same_company": "Check that each named file really belongs to this batch and remove it if it "
-    "was attached by mistake.",
-    "assay_match.template_mismatch": "Correct the declared assay to the lab's values, or upload the report "
-    "that belongs to this batch.",
-    "assay_match.pdf_report_no_missing": "Check the declared report number {report_no}, or upload the lab "
-    "report that carries it.",
-    "assay_match.pdf_unreadable": "Upload a text-based PDF from the lab, or the assay in the CSV/XLSX assay "
-    "template.",
-    "assay_match.not_comparable": "Upload the lab's assay report as a text-based PDF or in the CSV/XLSX "
-    "assay template.",
-    "lab_accredited.not_listed": "Have the assay done by an ISO/IEC 17025 accredited laboratory (e.g. KOLAS), "
-    "or ask the ministry to add this laboratory to the list.",
-    "purity.below_min": "Refine the batch to at least {min_purity_pct} %, correct the declared purity if it "
-    "was entered wrongly, or declare the batch technical grade.",
-    "impurities.over_max": "Purify the batch until every named impurity is within its maximum, correct a "
-    "wrongly entered value, or declare the batch technical grade.",
-    "period.submitted_late": "Submit batches within {warn_days} days of the end of production; a reviewer "
-    "will look at the reason for this delay.",
-    "period.invalid": "Correct the production dates and inputs so that the period has ended, lasts at most "
+    "doc_required.missing": N_("Upload at least one document of each missing kind: {missing_kinds}."),
+    "doc_format.invalid": N_("Replace each named file with a valid copy that is not encrypted and has no macros, "
+    "scripts, embedded files or external links."),
+    "doc_duplicate.other_company": N_("Attach only documents issued for your own company's production; contact "
+    "the ministry if you believe this file is yours."),
+    "doc_duplicate.same_company": N_("Check that each named file really belongs to this batch and remove it if it "
+    "was attached by mistake."),
+    "assay_match.template_mismatch": N_("Correct the declared assay to the lab's values, or upload the report "
+    "that belongs to this batch."),
+    "assay_match.pdf_report_no_missing": N_("Check the declared report number {report_no}, or upload the lab "
+    "report that carries it."),
+    "assay_match.pdf_unreadable": N_("Upload a text-based PDF from the lab, or the assay in the CSV/XLSX assay "
+    "template."),
+    "assay_match.not_comparable": N_("Upload the lab's assay report as a text-based PDF or in the CSV/XLSX "
+    "assay template."),
+    "lab_accredited.not_listed": N_("Have the assay done by an ISO/IEC 17025 accredited laboratory (e.g. KOLAS), "
+    "or ask the ministry to add this laboratory to the list."),
+    "purity.below_min": N_("Refine the batch to at least {min_purity_pct} %, correct the declared purity if it "
+    "was entered wrongly, or declare the batch technical grade."),
+    "impurities.over_max": N_("Purify the batch until every named impurity is within its maximum, correct a "
+    "wrongly entered value, or declare the batch technical grade."),
+    "period.submitted_late": N_("Submit batches within {warn_days} days of the end of production; a reviewer "
+    "will look at the reason for this delay."),
+    "period.invalid": N_("Correct the production dates and inputs so that the period has ended, lasts at most "
     "{max_period_days} days and ends after every input lot was received; a batch submitted more than "
-    "{fail_days} days after production ended cannot be certified.",
-    "facility_permit.expired": "Renew the facility permit and have its validity date updated, or correct "
-    "the production end.",
-    "capacity.over": "Check the declared quantity and production dates, or have the facility's registered "
-    "annual capacity updated.",
-    "capacity.period_invalid": "Correct the production dates so that the end is on or after the start.",
-    "mass_balance.no_input": "Allocate the feedstock lots this batch was made from, each with its "
-    "{element} content.",
-    "mass_balance.over_max": "Check the declared quantity and purity, the allocated masses and the lots' "
-    "{element} content, and allocate every lot this batch was made from.",
-    "mass_balance.above_typical": "Confirm the allocated masses and the lots' {element} content, or explain "
-    "the high recovery in the production record.",
-    "mass_balance.below_min": "Allocate only the lots this batch was made from and check their masses and "
-    "{element} content, or explain the losses in the production record.",
-    "recycled_claim.over": "Lower the claim to no more than the computed recycled content, or allocate the "
-    "recycled feedstock that backs it.",
-    "recycled_claim.no_input": "Allocate the feedstock lots this batch was made from, each with its "
-    "{element} content.",
-    "lot_allocation.over": "Reduce this batch's allocation on each named lot to the mass still free on it, "
-    "or allocate other lots.",
-    "transfer_doc_unique.conflict": "Check the transfer document number of each named lot against its "
-    "Allbaro record and correct it; contact the ministry if it is right.",
+    "{fail_days} days after production ended cannot be certified."),
+    "facility_permit.expired": N_("Renew the facility permit and have its validity date updated, or correct "
+    "the production end."),
+    "capacity.over": N_("Check the declared quantity and production dates, or have the facility's registered "
+    "annual capacity updated."),
+    "capacity.period_invalid": N_("Correct the production dates so that the end is on or after the start."),
+    "mass_balance.no_input": N_("Allocate the feedstock lots this batch was made from, each with its "
+    "{element} content."),
+    "mass_balance.over_max": N_("Check the declared quantity and purity, the allocated masses and the lots' "
+    "{element} content, and allocate every lot this batch was made from."),
+    "mass_balance.above_typical": N_("Confirm the allocated masses and the lots' {element} content, or explain "
+    "the high recovery in the production record."),
+    "mass_balance.below_min": N_("Allocate only the lots this batch was made from and check their masses and "
+    "{element} content, or explain the losses in the production record."),
+    "recycled_claim.over": N_("Lower the claim to no more than the computed recycled content, or allocate the "
+    "recycled feedstock that backs it."),
+    "recycled_claim.no_input": N_("Allocate the feedstock lots this batch was made from, each with its "
+    "{element} content."),
+    "lot_allocation.over": N_("Reduce this batch's allocation on each named lot to the mass still free on it, "
+    "or allocate other lots."),
+    "transfer_doc_unique.conflict": N_("Check the transfer document number of each named lot against its "
+    "Allbaro record and correct it; contact the ministry if it is right."),
 }
 
 
