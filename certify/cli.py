@@ -25,7 +25,7 @@ def read_password(prompt: str) -> str:
 
 
 def fail(error: ApiError) -> None:
-    details = "; ".join(f"{name} {', '.join(msgs)}" for name, msgs in (error.fields or {}).items())
+    details = "; ".join(f"{name} {', '.join(str(m) for m in msgs)}" for name, msgs in (error.fields or {}).items())
     raise click.ClickException(f"{error.message}{' ' + details if details else ''}")
 
 

@@ -2,6 +2,7 @@
 import logging
 
 from flask import Flask, jsonify, make_response, render_template, request
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.exc import OperationalError as DatabaseUnavailable
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -16,18 +17,18 @@ CODES = {
     429: "too_many_requests", 500: "internal_error", 503: "service_unavailable",
 }
 MESSAGES = {
-    400: "The request could not be understood.",
-    401: "Authentication is required: send a valid Bearer token.",
-    403: "Your role may not do this.",
-    404: "Not found.",
-    405: "This method is not allowed here.",
-    409: "This conflicts with the current state.",
-    413: "The request is too large.",
-    415: "This type of content is not accepted.",
-    422: "The data is not valid.",
-    429: "Too many requests: try again later.",
-    500: "Something went wrong on our side; it has been logged.",
-    503: "The service is briefly unavailable; try again in a moment.",
+    400: _l("The request could not be understood."),
+    401: _l("Authentication is required: send a valid Bearer token."),
+    403: _l("Your role may not do this."),
+    404: _l("Not found."),
+    405: _l("This method is not allowed here."),
+    409: _l("This conflicts with the current state."),
+    413: _l("The request is too large."),
+    415: _l("This type of content is not accepted."),
+    422: _l("The data is not valid."),
+    429: _l("Too many requests: try again later."),
+    500: _l("Something went wrong on our side; it has been logged."),
+    503: _l("The service is briefly unavailable; try again in a moment."),
 }
 
 
@@ -36,7 +37,7 @@ class ApiError(Exception):
 
     def __init__(self, status: int, message: str | None = None, *, code: str | None = None,
                  fields: dict[str, list[str]] | None = None, headers: dict | None = None):
-        super().__init__(message or MESSAGES.get(status, ""))
+        super().__init__(status, message)
         self.status = status
         self.code = code or CODES.get(status, "error")
         self.message = message or MESSAGES.get(status, "")
@@ -45,12 +46,12 @@ class ApiError(Exception):
 
 
 class ValidationFailed(ApiError):
-    def __init__(self, fields: dict[str, list[str]], message: str = "The data is not valid."):
+    def __init__(self, fields: dict[str, list[str]], message: str | None = None):
         super().__init__(422, message, fields=fields)
 
 
 class NotFound(ApiError):
-    def __init__(self, message: str = "Not found."):
+    def __init__(self, message: str | None = None):
         super().__init__(404, message)
 
 
@@ -60,7 +61,7 @@ class Conflict(ApiError):
 
 
 class Forbidden(ApiError):
-    def __init__(self, message: str = "Your role may not do this."):
+    def __init__(self, message: str | None = None):
         super().__init__(403, message)
 
 
@@ -68,10 +69,10 @@ def wants_json() -> bool:
     return request.path.startswith(("/api/", "/.well-known/", "/healthz"))
 
 
-def error_body(status: int, code: str, message: str, fields=None) -> dict:
-    body = {"code": code, "message": message}
+def error_body(status: int, code: str, message, fields=None) -> dict:
+    body = {"code": code, "message": str(message)}
     if status == 422:
-        body["fields"] = fields or {}
+        body["fields"] = {name: [str(m) for m in messages] for name, messages in (fields or {}).items()}
     return {"error": body}
 
 
@@ -96,7 +97,7 @@ def init_error_handlers(app: Flask) -> None:
         status = error.code or 500
         message = MESSAGES.get(status) or error.description
         if status == 400 and error.description and "CSRF" in error.description:
-            message = "The form expired or was not sent from this site; reload the page and try again."
+            message = _l("The form expired or was not sent from this site; reload the page and try again.")
         headers = {}
         if status == 429:
             retry_after = getattr(error, "retry_after", None) or 60
@@ -110,7 +111,7 @@ def init_error_handlers(app: Flask) -> None:
         # Two requests raced past the same uniqueness check; the database kept the first.
         db.session.rollback()
         log.info("integrity error answered 409: %s", getattr(error, "orig", error))
-        return render_error(409, CODES[409], "This conflicts with data saved at the same moment; reload and retry.")
+        return render_error(409, CODES[409], _l("This conflicts with data saved at the same moment; reload and retry."))
 
     @app.errorhandler(DatabaseUnavailable)
     def handle_database_down(error):

@@ -1,7 +1,7 @@
 """Korean and English: which language a request is answered in, and the switch between them."""
 from pathlib import Path
 
-from flask import Flask, request, session
+from flask import Flask, has_request_context, request, session
 from flask_babel import Babel, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -19,7 +19,10 @@ def select_locale() -> str:
     """The user's saved choice, else this browser's choice, else Accept-Language, else Korean.
 
     API clients that name no language get English: scripts abroad read the API, people read the pages.
+    Outside a request (the CLI, the worker) the service speaks its default language.
     """
+    if not has_request_context():
+        return DEFAULT_LOCALE
     if current_user and current_user.is_authenticated and current_user.locale in SUPPORTED_LOCALES:
         return current_user.locale
     if session.get("locale") in SUPPORTED_LOCALES:

@@ -1,6 +1,7 @@
 """Password hashing (argon2id via argon2-cffi) and the password policy (length and guessability, via zxcvbn)."""
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from flask_babel import lazy_gettext as _l
 from zxcvbn import zxcvbn
 
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
@@ -36,13 +37,12 @@ def password_problems(password: str, *, email: str = "", company_name: str = "")
     No composition rules (ASVS 6.2): a long passphrase in any script is welcome.
     """
     if len(password) < MIN_LENGTH:
-        return [f"must be at least {MIN_LENGTH} characters long"]
+        return [_l("must be at least %(count)s characters long", count=MIN_LENGTH)]
     if len(password) > MAX_LENGTH:
-        return [f"must be at most {MAX_LENGTH} characters long"]
+        return [_l("must be at most %(count)s characters long", count=MAX_LENGTH)]
     own_words = [word for word in (email, email.split("@")[0], company_name, *company_name.split()) if word]
     estimate = zxcvbn(password[:STRENGTH_CHECK_CHARS], user_inputs=own_words)
     if estimate["score"] < MIN_STRENGTH:
-        warning = estimate["feedback"]["warning"]
-        return ["is too easy to guess" + (f" ({warning.rstrip('.').lower()})" if warning else "")
-                + "; a phrase of several unrelated words is both stronger and easier to remember"]
+        return [_l("is too easy to guess; a phrase of several unrelated words is both stronger and easier "
+                   "to remember")]
     return []

@@ -2,6 +2,7 @@
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
 from certify.extensions import limiter
@@ -45,7 +46,7 @@ def login():
             session.permanent = True
             session["auth_at"] = utcnow().timestamp()
             return redirect(safe_next(request.args.get("next")))
-        flash("Wrong e-mail or password.", "error")
+        flash(_("Wrong e-mail or password."), "error")
     return render_template("auth/login.html", form=form)
 
 
@@ -58,7 +59,7 @@ def logout():
         accounts.end_all_sessions(current_user)
         logout_user()
         session.clear()
-        flash("You have signed out.", "info")
+        flash(_("You have signed out."), "info")
     return redirect(url_for("auth.login"))
 
 
