@@ -10,7 +10,7 @@ from tests.helpers import bearer, login, make_company, make_user, token_for
 # Routes anyone may call without signing in; every other route must declare its roles with roles_required.
 PUBLIC_ENDPOINTS = {"static", "auth.login", "auth.choose_language", "home.index", "public.healthz", "public.published_keys",
                     "public.verify_page", "api.create_token", "api.public_certificate", "api.public_verify",
-                    "api.openapi_document"}
+                    "api.openapi_document", "apidocs.reference"}
 
 # These end the caller's session or token, so they are called last.
 SIGN_OUT_ENDPOINTS = {"auth.logout", "api.revoke_current_token"}

@@ -72,3 +72,11 @@ def test_real_responses_conform_to_the_document(client, ctx, worker, document):
         "/api/v1/public/verify", json=applicant.get(f"/api/v1/certificates/{number}").get_json())))
     for path, method, response in checks:
         conforms(document, path, method, response.status_code, response.get_json())
+
+
+def test_the_reference_page_lists_every_operation(client, document):
+    page = client.get("/api/docs").get_data(as_text=True)
+    for operations in document["paths"].values():
+        for operation in operations.values():
+            assert f'id="{operation["operationId"]}"' in page
+    assert "<script" not in page
