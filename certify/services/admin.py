@@ -28,7 +28,7 @@ def create_facility(actor_id: int | None, **fields) -> Facility:
         raise ValidationFailed({"company_id": [_("no such company")]})
     if db.session.scalar(select(Facility.id).where(Facility.company_id == fields["company_id"],
                                                    Facility.name == fields["name"])):
-        raise Conflict(_("This company already has a facility named %(name)s.", name=fields["name"]))
+        raise Conflict(_("This company already has a facility named '%(name)s'.", name=fields["name"]))
     facility = Facility(**fields)
     db.session.add(facility)
     db.session.flush()

@@ -2,6 +2,7 @@
 import datetime as dt
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import Select, select
@@ -14,7 +15,16 @@ from certify.security import roles_required
 from certify.services import admin as administration
 from certify.services import rulesets
 from certify.web import formatting
-from certify.web.admin_forms import CompanyForm, FacilityForm, LabForm, MaterialThresholdsForm, UserForm, sentence
+from certify.web.admin_forms import (
+    PROCESS_LABELS,
+    ROLE_LABELS,
+    CompanyForm,
+    FacilityForm,
+    LabForm,
+    MaterialThresholdsForm,
+    UserForm,
+    sentence,
+)
 
 admin = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -29,8 +39,9 @@ def page_helpers():
 
 
 def label(value: str) -> str:
-    """An enumerated value (process, role) as words: "direct_recycling" → "Direct recycling"."""
-    return formatting.words(value).capitalize()
+    """An enumerated value (process, role) as people read it: "direct_recycling" → "Direct recycling" (직접 재활용)."""
+    known = PROCESS_LABELS.get(value) or ROLE_LABELS.get(value)
+    return str(known) if known is not None else formatting.words(value).capitalize()
 
 
 def newest_first(statement: Select, id_column) -> tuple[list, int | None]:
@@ -68,7 +79,7 @@ def render_form(template: str, form: FlaskForm, **context):
 def material_or_404(code: str) -> Material:
     material = db.session.get(Material, code)
     if material is None:
-        raise NotFound(f"Material {code} was not found.")
+        raise NotFound(_("Material %(code)s was not found.", code=code))
     return material
 
 
@@ -99,7 +110,7 @@ def new_company():
         except (ValidationFailed, Conflict) as refusal:
             show_refusal(form, refusal, conflict_field="business_registration_no")
         else:
-            flash(f"{company.name} is registered.", "info")
+            flash(_("%(company)s is registered.", company=company.name), "info")
             return redirect(url_for("admin.companies"))
     return render_form("admin/company_form.html", form)
 
@@ -132,7 +143,8 @@ def new_facility():
         except (ValidationFailed, Conflict) as refusal:
             show_refusal(form, refusal, conflict_field="name")
         else:
-            flash(f"{facility.name} is registered for {facility.company.name}.", "info")
+            flash(_("%(facility)s is registered for %(company)s.", facility=facility.name,
+                    company=facility.company.name), "info")
             return redirect(url_for("admin.facilities"))
     return render_form("admin/facility_form.html", form)
 
@@ -157,7 +169,8 @@ def new_user():
         except (ValidationFailed, Conflict) as refusal:
             show_refusal(form, refusal, conflict_field="email")
         else:
-            flash(f"The {user.role} account {user.email} is created.", "info")
+            flash(_("The %(role)s account %(email)s is created.", role=label(user.role).lower(), email=user.email),
+                  "info")
             return redirect(url_for("admin.users"))
     return render_form("admin/user_form.html", form)
 
@@ -181,7 +194,7 @@ def new_lab():
         except (ValidationFailed, Conflict) as refusal:
             show_refusal(form, refusal, conflict_field="accreditation_no")
         else:
-            flash(f"{lab.name} ({lab.accreditation_no}) is on the list.", "info")
+            flash(_("%(lab)s (%(number)s) is on the list.", lab=lab.name, number=lab.accreditation_no), "info")
             return redirect(url_for("admin.labs"))
     return render_form("admin/lab_form.html", form)
 
@@ -209,11 +222,12 @@ def edit_material(code: str):
         changes = form.changes_from(current)
         if form.based_on_version.data != current.version:
             # Another admin saved in the meantime: saving now would quietly undo their change.
-            form.form_errors.append(
-                f"Someone saved version {current.version} while you were editing. Its values are shown "
-                "beside the form; check yours against them and save again.")
+            form.form_errors.append(_(
+                "Someone saved version %(version)s while you were editing. Its values are shown beside the form; "
+                "check yours against them and save again.", version=current.version))
         elif not changes:
-            flash(f"Nothing was changed: {material.code} stays at ruleset version {current.version}.", "info")
+            flash(_("Nothing was changed: %(code)s stays at ruleset version %(version)s.", code=material.code,
+                    version=current.version), "info")
             return redirect(url_for("admin.materials"))
         else:
             try:
@@ -221,7 +235,8 @@ def edit_material(code: str):
             except ValidationFailed as refusal:
                 show_refusal(form, refusal)
             else:
-                flash(f"{material.code}: the new thresholds are ruleset version {rules.version}.", "info")
+                flash(_("%(code)s: the new thresholds are ruleset version %(version)s.", code=material.code,
+                        version=rules.version), "info")
                 return redirect(url_for("admin.materials"))
     return render_form("admin/material_form.html", form, material=material, current=current)
 

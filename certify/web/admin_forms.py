@@ -3,9 +3,21 @@ import re
 from decimal import Decimal, InvalidOperation
 
 from email_validator import EmailNotValidError, validate_email
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, DecimalField, EmailField, IntegerField, PasswordField, SelectChoice, SelectField, \
-    StringField, SubmitField, TextAreaField
+from wtforms import (
+    DateField,
+    DecimalField,
+    EmailField,
+    IntegerField,
+    PasswordField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 from wtforms.widgets import HiddenInput, TextInput
 
@@ -13,15 +25,31 @@ from certify.models.company import PROCESSES
 from certify.models.user import ROLES
 from certify.passwords import password_problems
 from certify.services.rulesets import THRESHOLDS
-from certify.web.formatting import plain_number, words
+from certify.web.formatting import plain_number
 
 # The same bounds as the API's request schemas (certify/api/schemas.py), so both doors accept the same data.
 ELEMENT_SYMBOL = re.compile(r"^(SO4|[A-Z][a-z]?)$")
 MAX_PPM = Decimal(1_000_000)
 MAX_DECIMAL_PLACES = 6
 MAX_CAPACITY_KG = Decimal("1e12")
-PROCESS_CHOICES = [SelectChoice(process, words(process).capitalize()) for process in PROCESSES]
-ROLE_CHOICES = [SelectChoice(role, role.capitalize()) for role in ROLES]
+# The stored values stay as they are (the API and the database speak them); people read these labels.
+PROCESS_LABELS = {"hydrometallurgy": _l("Hydrometallurgy"), "pyrometallurgy": _l("Pyrometallurgy"),
+                  "direct_recycling": _l("Direct recycling"), "mechanical": _l("Mechanical")}
+ROLE_LABELS = {"applicant": _l("Applicant"), "reviewer": _l("Reviewer"), "auditor": _l("Auditor"),
+               "admin": _l("Admin")}
+PROCESS_CHOICES = [SelectChoice(process, PROCESS_LABELS[process]) for process in PROCESSES]
+ROLE_CHOICES = [SelectChoice(role, ROLE_LABELS[role]) for role in ROLES]
+# email_validator explains in English; the usual mistakes are said in the page's language, the rest generally.
+EMAIL_PROBLEMS = {
+    "An email address must have an @-sign.": _l("An email address must have an @-sign."),
+    "There must be something before the @-sign.": _l("There must be something before the @-sign."),
+    "There must be something after the @-sign.": _l("There must be something after the @-sign."),
+    "An email address cannot have two periods in a row.": _l("An email address cannot have two periods in a row."),
+    "The part after the @-sign is not valid. It should have a period.":
+        _l("The part after the @-sign is not valid. It should have a period."),
+    "The email address contains invalid characters before the @-sign.":
+        _l("The email address contains invalid characters before the @-sign."),
+}
 
 
 def strip(value):
@@ -72,10 +100,12 @@ class Within:
             return
         too_low = value <= self.low if self.low_open else value < self.low
         if too_low or value > self.high:
-            lower = "greater than" if self.low_open else "at least"
-            raise ValidationError(f"Must be {lower} {self.low:,f}{self.unit} and at most {self.high:,f}{self.unit}.")
+            low, high = f"{self.low:,f}{self.unit}", f"{self.high:,f}{self.unit}"
+            if self.low_open:
+                raise ValidationError(_("Must be greater than %(low)s and at most %(high)s.", low=low, high=high))
+            raise ValidationError(_("Must be at least %(low)s and at most %(high)s.", low=low, high=high))
         if decimal_places(value) > MAX_DECIMAL_PLACES:
-            raise ValidationError(f"Use at most {MAX_DECIMAL_PLACES} decimals.")
+            raise ValidationError(_("Use at most %(places)s decimals.", places=MAX_DECIMAL_PLACES))
 
 
 def parse_impurity_lines(text: str) -> tuple[dict[str, Decimal], list[str]]:
@@ -92,23 +122,28 @@ def parse_impurity_lines(text: str) -> tuple[dict[str, Decimal], list[str]]:
         if amount.lower().endswith("ppm"):
             amount = amount[:-3].strip()
         if not equals:
-            problems.append(f'Line {number} ("{line}"): write it as an element, "=" and a number of ppm, '
-                            'e.g. "Fe = 10".')
+            problems.append(_('Line %(number)s ("%(line)s"): write it as an element, "=" and a number of ppm, '
+                              'e.g. "Fe = 10".', number=number, line=line))
         elif not ELEMENT_SYMBOL.match(symbol):
-            problems.append(f'Line {number}: "{symbol}" is not an element symbol such as Fe, Cu or SO4.')
+            problems.append(_('Line %(number)s: "%(symbol)s" is not an element symbol such as Fe, Cu or SO4.',
+                              number=number, symbol=symbol))
         elif symbol in limits:
-            problems.append(f"Line {number}: {symbol} is listed twice; keep one line per element.")
+            problems.append(_("Line %(number)s: %(symbol)s is listed twice; keep one line per element.",
+                              number=number, symbol=symbol))
         else:
             try:
                 ppm = Decimal(amount)
             except InvalidOperation:
                 ppm = None
             if ppm is None or not ppm.is_finite():
-                problems.append(f'Line {number}: "{amount}" is not a number of ppm for {symbol}.')
+                problems.append(_('Line %(number)s: "%(amount)s" is not a number of ppm for %(symbol)s.',
+                                  number=number, amount=amount, symbol=symbol))
             elif not 0 <= ppm <= MAX_PPM:
-                problems.append(f"Line {number}: the limit for {symbol} must lie between 0 and {MAX_PPM:,} ppm.")
+                problems.append(_("Line %(number)s: the limit for %(symbol)s must lie between 0 and %(max)s ppm.",
+                                  number=number, symbol=symbol, max=f"{MAX_PPM:,}"))
             elif decimal_places(ppm) > MAX_DECIMAL_PLACES:
-                problems.append(f"Line {number}: use at most {MAX_DECIMAL_PLACES} decimals for {symbol}.")
+                problems.append(_("Line %(number)s: use at most %(places)s decimals for %(symbol)s.",
+                                  number=number, places=MAX_DECIMAL_PLACES, symbol=symbol))
             else:
                 limits[symbol] = ppm
     return limits, problems
@@ -137,11 +172,11 @@ class ImpurityLimitsField(TextAreaField):
 
 
 class CompanyForm(FlaskForm):
-    name = StringField("Company name", filters=[strip], validators=[DataRequired(), Length(max=200)])
+    name = StringField(_l("Company name"), filters=[strip], validators=[DataRequired(), Length(max=200)])
     business_registration_no = StringField(
-        "Business registration no.", filters=[strip], validators=[DataRequired(), Length(max=40)],
-        description="As on the certificate of business registration, e.g. 124-81-00001.")
-    submit = SubmitField("Register company")
+        _l("Business registration no."), filters=[strip], validators=[DataRequired(), Length(max=40)],
+        description=_l("As on the certificate of business registration, e.g. 124-81-00001."))
+    submit = SubmitField(_l("Register company"))
 
 
 def company_id_or_none(value):
@@ -149,22 +184,22 @@ def company_id_or_none(value):
 
 
 class FacilityForm(FlaskForm):
-    company_id = SelectField("Company", coerce=company_id_or_none, validators=[InputRequired()])
-    name = StringField("Facility name", filters=[strip], validators=[DataRequired(), Length(max=200)])
-    permit_no = StringField("Permit no.", filters=[strip], validators=[DataRequired(), Length(max=60)])
-    permit_valid_until = DateField("Permit valid until", validators=[InputRequired()])
+    company_id = SelectField(_l("Company"), coerce=company_id_or_none, validators=[InputRequired()])
+    name = StringField(_l("Facility name"), filters=[strip], validators=[DataRequired(), Length(max=200)])
+    permit_no = StringField(_l("Permit no."), filters=[strip], validators=[DataRequired(), Length(max=60)])
+    permit_valid_until = DateField(_l("Permit valid until"), validators=[InputRequired()])
     # Not named `process`: that name is taken by the form's own method that reads the request.
-    recycling_process = SelectField("Process", choices=PROCESS_CHOICES, validators=[InputRequired()])
+    recycling_process = SelectField(_l("Process"), choices=PROCESS_CHOICES, validators=[InputRequired()])
     annual_capacity_kg = ExactNumberField(
-        "Annual capacity (kg)", validators=[InputRequired(), Within(Decimal(0), MAX_CAPACITY_KG, low_open=True)],
-        description="Permitted output per year in kilograms, e.g. 5,000,000.")
-    submit = SubmitField("Register facility")
+        _l("Annual capacity (kg)"), validators=[InputRequired(), Within(Decimal(0), MAX_CAPACITY_KG, low_open=True)],
+        description=_l("Permitted output per year in kilograms, e.g. 5,000,000."))
+    submit = SubmitField(_l("Register facility"))
 
     def __init__(self, companies, **kwargs):
         super().__init__(**kwargs)
         self.has_companies = bool(companies)
         # No company is preselected: a facility filed under the wrong company is hard to notice later.
-        self.company_id.choices = [SelectChoice("", "Choose a company")] + [
+        self.company_id.choices = [SelectChoice("", _("Choose a company"))] + [
             SelectChoice(company.id, company.name) for company in companies]
 
 
@@ -174,18 +209,19 @@ def email_syntax(form, field):
         field.data = validate_email(field.data, check_deliverability=False, globally_deliverable=False,
                                     test_environment=True).normalized.lower()
     except EmailNotValidError as error:
-        raise ValidationError(str(error)) from None
+        problem = EMAIL_PROBLEMS.get(str(error)) or _l("This is not a valid e-mail address.")
+        raise ValidationError(str(problem)) from None
 
 
 class UserForm(FlaskForm):
-    email = EmailField("E-mail", filters=[strip], validators=[DataRequired(), Length(max=254), email_syntax])
-    password = PasswordField("Initial password", validators=[DataRequired(), Length(max=256)],
-                             description="At least 10 characters; a phrase of several words is best.")
-    role = SelectField("Role", choices=ROLE_CHOICES, validators=[InputRequired()])
-    company_id = SelectField("Company", coerce=company_id_or_none,
-                             description="Applicants only: the company the user files for. Leave empty for "
-                                         "reviewers, auditors and admins.")
-    submit = SubmitField("Create user")
+    email = EmailField(_l("E-mail"), filters=[strip], validators=[DataRequired(), Length(max=254), email_syntax])
+    password = PasswordField(_l("Initial password"), validators=[DataRequired(), Length(max=256)],
+                             description=_l("At least 10 characters; a phrase of several words is best."))
+    role = SelectField(_l("Role"), choices=ROLE_CHOICES, validators=[InputRequired()])
+    company_id = SelectField(_l("Company"), coerce=company_id_or_none,
+                             description=_l("Applicants only: the company the user files for. Leave empty for "
+                                            "reviewers, auditors and admins."))
+    submit = SubmitField(_l("Create user"))
 
     def __init__(self, companies, **kwargs):
         super().__init__(**kwargs)
@@ -200,44 +236,45 @@ class UserForm(FlaskForm):
     def validate_company_id(self, field):
         # api.md: an applicant belongs to exactly one company, every other role to none.
         if self.role.data == "applicant" and field.data is None:
-            raise ValidationError("An applicant must belong to a company: choose one.")
+            raise ValidationError(_("An applicant must belong to a company: choose one."))
         if self.role.data != "applicant" and field.data is not None:
-            raise ValidationError("Only applicants belong to a company: leave this empty for this role.")
+            raise ValidationError(_("Only applicants belong to a company: leave this empty for this role."))
 
 
 class LabForm(FlaskForm):
-    accreditation_no = StringField("Accreditation no.", filters=[strip], validators=[DataRequired(), Length(max=60)],
-                                   description="The ISO/IEC 17025 accreditation, e.g. KOLAS-T-0417.")
-    name = StringField("Laboratory name", filters=[strip], validators=[DataRequired(), Length(max=200)])
-    submit = SubmitField("Add lab")
+    accreditation_no = StringField(_l("Accreditation no."), filters=[strip],
+                                   validators=[DataRequired(), Length(max=60)],
+                                   description=_l("The ISO/IEC 17025 accreditation, e.g. KOLAS-T-0417."))
+    name = StringField(_l("Laboratory name"), filters=[strip], validators=[DataRequired(), Length(max=200)])
+    submit = SubmitField(_l("Add lab"))
 
 
 class MaterialThresholdsForm(FlaskForm):
     # The version the admin started from: saving over a newer one would undo someone else's change.
     based_on_version = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
-    min_purity_pct = ExactNumberField("Minimum purity (%)",
+    min_purity_pct = ExactNumberField(_l("Minimum purity (%)"),
                                       validators=[InputRequired(), Within(Decimal(0), Decimal(100), unit=" %")])
     max_impurities_ppm = ImpurityLimitsField(
-        "Maximum impurities (ppm)", render_kw={"rows": 12, "spellcheck": "false"},
-        description='One element per line, e.g. "Fe = 10". An element not listed is not limited.')
-    min_recovery_pct = ExactNumberField("Minimum recovery (%)",
+        _l("Maximum impurities (ppm)"), render_kw={"rows": 12, "spellcheck": "false"},
+        description=_l('One element per line, e.g. "Fe = 10". An element not listed is not limited.'))
+    min_recovery_pct = ExactNumberField(_l("Minimum recovery (%)"),
                                         validators=[InputRequired(), Within(Decimal(0), Decimal(200), unit=" %")])
     typical_max_recovery_pct = ExactNumberField(
-        "Typical maximum recovery (%)",
+        _l("Typical maximum recovery (%)"),
         validators=[InputRequired(), Within(Decimal(0), Decimal(200), low_open=True, unit=" %")],
-        description="Above this the mass balance is flagged for a closer look.")
+        description=_l("Above this the mass balance is flagged for a closer look."))
     max_recovery_pct = ExactNumberField(
-        "Maximum recovery (%)",
+        _l("Maximum recovery (%)"),
         validators=[InputRequired(), Within(Decimal(0), Decimal(200), low_open=True, unit=" %")],
-        description="More metal out than in is impossible; the allowance covers sampling and assay error.")
-    submit = SubmitField("Save as a new ruleset version")
+        description=_l("More metal out than in is impossible; the allowance covers sampling and assay error."))
+    submit = SubmitField(_l("Save as a new ruleset version"))
 
     def validate_typical_max_recovery_pct(self, field):
         # The service refuses this too, but in the API's field names; here it is said in the form's words.
         low, high = self.min_recovery_pct.data, self.max_recovery_pct.data
         if None not in (low, high, field.data) and not low <= field.data <= high:
-            raise ValidationError(f"Must lie between the minimum recovery ({plain_number(low)} %) and the "
-                                  f"maximum recovery ({plain_number(high)} %).")
+            raise ValidationError(_("Must lie between the minimum recovery (%(low)s) and the maximum recovery "
+                                    "(%(high)s).", low=f"{plain_number(low)} %", high=f"{plain_number(high)} %"))
 
     def changes_from(self, current) -> dict:
         """The thresholds whose submitted value differs from the current version's."""
