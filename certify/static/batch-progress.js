@@ -19,6 +19,9 @@
   var auto = region.querySelector("[data-progress-auto]");
   var submittedAt = Date.parse(region.getAttribute("data-submitted-at") || "");
   var phase = region.getAttribute("data-phase");
+  // The page's language: the server fills these patterns in ("{minutes} min {seconds} s", "{minutes}분 {seconds}초").
+  var minutesPattern = region.getAttribute("data-elapsed-minutes") || "{minutes} min {seconds} s";
+  var secondsPattern = region.getAttribute("data-elapsed-seconds") || "{seconds} s";
   var failures = 0;
 
   function showElapsed() {
@@ -27,7 +30,9 @@
     }
     var seconds = Math.max(0, Math.round((Date.now() - submittedAt) / 1000));
     var minutes = Math.floor(seconds / 60);
-    elapsed.textContent = minutes > 0 ? minutes + " min " + (seconds % 60) + " s" : seconds + " s";
+    elapsed.textContent = (minutes > 0 ? minutesPattern : secondsPattern)
+      .replace("{minutes}", String(minutes))
+      .replace("{seconds}", String(minutes > 0 ? seconds % 60 : seconds));
     elapsedWrap.hidden = false;
   }
 

@@ -9,6 +9,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import joinedload
@@ -36,7 +37,12 @@ from certify.security import (
 from certify.services import batches, lots
 from certify.storage import document_store
 from certify.web import formatting
+from certify.i18n import status_label
 from certify.web.applicant_forms import (
+    CATEGORY_LABELS,
+    DECISION_LABELS,
+    FORM_LABELS,
+    GRADE_LABELS,
     KIND_LABELS,
     BatchForm,
     DocumentForm,
@@ -53,6 +59,13 @@ PAGE_SIZE = 50
 # Registered for the whole app: the filters live in one module so that localising them later is one change.
 for _name, _filter in formatting.FILTERS.items():
     applicant.add_app_template_filter(_filter, _name)
+
+
+@applicant.context_processor
+def value_labels():
+    """The applicant's templates show stored values (category, form, grade, kind, decision) by these labels."""
+    return {"category_labels": CATEGORY_LABELS, "form_labels": FORM_LABELS, "grade_labels": GRADE_LABELS,
+            "kind_labels": KIND_LABELS, "decision_labels": DECISION_LABELS}
 
 
 # Helpers: what the views read. Writing is the services' job.
@@ -110,14 +123,15 @@ def render_batch_form(form: BatchForm, batch: Batch | None = None, status: int |
 def check_progress(batch: Batch, run: CheckRun | None) -> dict:
     """Where the batch's check run stands, in words a person follows: waiting, running, done."""
     if batch.status != workflow.CHECKING:
-        phase, message = "done", "The checks are done."
+        phase, message = "done", _("The checks are done.")
     elif run is None or run.attempts == 0:
-        phase, message = "queued", "Waiting for a check worker to take the batch…"
+        phase, message = "queued", _("Waiting for a check worker to take the batch…")
     elif run.attempts == 1:
-        phase, message = "running", (f"The {len(CHECK_CODES)} checks are running: the documents are being "
-                                     "inspected and the mass balance computed…")
+        phase, message = "running", _("The %(count)s checks are running: the documents are being "
+                                      "inspected and the mass balance computed…", count=len(CHECK_CODES))
     else:
-        phase, message = f"retry-{run.attempts}", f"The checks are running again (attempt {run.attempts})…"
+        phase, message = (f"retry-{run.attempts}",
+                          _("The checks are running again (attempt %(attempt)s)…", attempt=run.attempts))
     return {"phase": phase, "message": message}
 
 
@@ -125,12 +139,14 @@ def render_batch_page(batch: Batch, upload_form: DocumentForm | None = None, sta
     run = latest_runs([batch.id]).get(batch.id)
     batch_view = batch_json(batch, run, certificate_numbers([batch.id]).get(batch.id))
     kinds_present = {document.kind for document in batch.documents}
+    missing_kinds = [kind for kind in REQUIRED_DOCUMENT_KINDS if kind not in kinds_present]
     return render_template(
         "applicant/batch.html", batch=batch, view=batch_view, progress=check_progress(batch, run),
         material=db.session.get(Material, batch.material_code),
         editable=batch.status in workflow.EDITABLE_STATUSES, check_codes=CHECK_CODES,
-        missing_kinds=[kind for kind in REQUIRED_DOCUMENT_KINDS if kind not in kinds_present],
-        kind_labels=KIND_LABELS, upload_form=upload_form or DocumentForm(formdata=None)), status
+        missing_kinds=missing_kinds,
+        missing_text=", ".join(str(KIND_LABELS[kind]).lower() for kind in missing_kinds),
+        upload_form=upload_form or DocumentForm(formdata=None)), status
 
 
 # Feedstock lots
@@ -156,7 +172,8 @@ def new_lot():
         except (ValidationFailed, Conflict) as refusal:
             form.show_refusal(refusal, conflict_field="lot_no")
         else:
-            flash(f"Lot {lot.lot_no} is registered: {formatting.kg(lot.mass_kg)}.", "info")
+            flash(_("Lot %(lot_no)s is registered: %(mass)s.", lot_no=lot.lot_no, mass=formatting.kg(lot.mass_kg)),
+                  "info")
             return redirect(url_for("applicant.lot_list"))
     return render_form("applicant/lot_form.html", form)
 
@@ -199,7 +216,8 @@ def new_batch():
         except (ValidationFailed, Conflict) as refusal:
             form.show_refusal(refusal)
         else:
-            flash(f"Batch {batch.number} is saved as a draft. Upload its evidence, then submit it.", "info")
+            flash(_("Batch %(number)s is saved as a draft. Upload its evidence, then submit it.",
+                    number=batch.number), "info")
             return redirect(url_for("applicant.batch_page", batch_id=batch.id))
     return render_batch_form(form)
 
@@ -217,7 +235,8 @@ def edit_batch(batch_id: int):
     """Edits a batch while it is a draft, failed its checks or had changes requested."""
     batch = get_batch_for(current_user, batch_id, options=batch_load_options())
     if batch.status not in workflow.EDITABLE_STATUSES:
-        flash(f"Batch {batch.number} is {formatting.words(batch.status)} and cannot be edited now.", "error")
+        flash(_("Batch %(number)s is %(status)s and cannot be edited now.", number=batch.number,
+                status=status_label(batch.status)), "error")
         return redirect(url_for("applicant.batch_page", batch_id=batch.id))
     form = batch_form(data=batch_form_data(batch))
     if form.is_submitted() and form.edit_rows():
@@ -225,14 +244,14 @@ def edit_batch(batch_id: int):
     if form.validate_on_submit():
         changes = changed_members(batch, form.payload)
         if not changes:
-            flash("Nothing was changed.", "info")
+            flash(_("Nothing was changed."), "info")
             return redirect(url_for("applicant.batch_page", batch_id=batch.id))
         try:
             batches.update_batch(current_user, batch, changes)
         except (ValidationFailed, Conflict) as refusal:
             form.show_refusal(refusal)
         else:
-            flash(f"Batch {batch.number} is saved.", "info")
+            flash(_("Batch %(number)s is saved.", number=batch.number), "info")
             return redirect(url_for("applicant.batch_page", batch_id=batch.id))
     return render_batch_form(form, batch)
 
@@ -253,7 +272,8 @@ def upload_document(batch_id: int):
             form.file.errors = [*form.file.errors, refusal.message]
             return render_batch_page(batch, form, status=refusal.status)
         else:
-            flash(f"{document.filename} is attached as {KIND_LABELS[document.kind].lower()}.", "info")
+            flash(_("%(filename)s is attached as %(kind)s.", filename=document.filename,
+                    kind=str(KIND_LABELS[document.kind]).lower()), "info")
         return redirect(url_for("applicant.batch_page", batch_id=batch.id, _anchor="documents"))
     return render_batch_page(batch, form, status=422)
 
@@ -276,7 +296,7 @@ def delete_document(batch_id: int, document_id: int):
     except Conflict as refusal:
         flash(refusal.message, "error")
     else:
-        flash(f"{document.filename} is removed from the batch.", "info")
+        flash(_("%(filename)s is removed from the batch.", filename=document.filename), "info")
     return redirect(url_for("applicant.batch_page", batch_id=batch.id, _anchor="documents"))
 
 
@@ -290,7 +310,7 @@ def submit_batch(batch_id: int):
     except Conflict as refusal:
         flash(refusal.message, "error")
     else:
-        flash(f"Batch {batch.number} is submitted: the checks are running.", "info")
+        flash(_("Batch %(number)s is submitted: the checks are running.", number=batch.number), "info")
     return redirect(url_for("applicant.batch_page", batch_id=batch.id))
 
 
@@ -310,7 +330,7 @@ def batch_progress(batch_id: int):
 def upload_too_large(error):
     """A file far over the limit is cut off before any view runs: say so on the batch page instead of a bare 413."""
     batch_id = (request.view_args or {}).get("batch_id")
-    message = f"The file is too large: the limit is {current_app.config['MAX_UPLOAD_MB']} MB."
+    message = _("The file is too large: the limit is %(limit)s MB.", limit=current_app.config["MAX_UPLOAD_MB"])
     if batch_id is None or request.endpoint != "applicant.upload_document":
         return render_error(413, CODES[413], message)
     flash(message, "error")

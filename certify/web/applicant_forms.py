@@ -3,6 +3,8 @@ import re
 from decimal import Decimal, InvalidOperation
 
 from flask import request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from pydantic import BaseModel
@@ -33,10 +35,26 @@ ELEMENT_SYMBOL = re.compile(r"^(SO4|[A-Z][a-z]?)$")
 ELEMENT_LINE = re.compile(r"^(?P<symbol>[A-Za-z][A-Za-z0-9]*)\s*(?:[=:]\s*|\s+)(?P<amount>[^=:\s][^=:]*?)$")
 # A comma is read only between thousands (12,000); "6,2" is refused, never silently taken for 62.
 THOUSANDS_GROUPED = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
-DECIMAL_COMMA_PROBLEM = "Write decimals with a point (6.2); a comma may only separate thousands (12,000)."
+DECIMAL_COMMA_PROBLEM = _l("Write decimals with a point (6.2); a comma may only separate thousands (12,000).")
 MAX_INPUT_ROWS = 200
-KIND_LABELS = {"assay_report": "Assay report", "feedstock_evidence": "Feedstock evidence (transfer record, weighing)",
-               "production_record": "Production record", "mass_balance": "Mass balance", "other": "Other"}
+# People read these labels; the stored values (the keys) never change.
+KIND_LABELS = {"assay_report": _l("Assay report"),
+               "feedstock_evidence": _l("Feedstock evidence (transfer record, weighing)"),
+               "production_record": _l("Production record"), "mass_balance": _l("Mass balance sheet"),
+               "other": _l("Other")}
+CATEGORY_LABELS = {"post_consumer": _l("Post-consumer"), "pre_consumer": _l("Pre-consumer"),
+                   "primary": _l("Primary")}
+FORM_LABELS = {"battery_pack": _l("Battery pack"), "module": _l("Module"), "cell": _l("Cell"),
+               "black_mass": _l("Black mass"), "electrode_scrap": _l("Electrode scrap"), "other": _l("Other")}
+GRADE_LABELS = {"battery": _l("Battery grade"), "technical": _l("Technical grade")}
+DECISION_LABELS = {"approve": _l("approved"), "reject": _l("rejected"), "request_changes": _l("changes requested")}
+
+
+def label_of(labels: dict, value: str | None) -> str:
+    """The label of a stored value; an unknown value shows as words rather than failing."""
+    if not value:
+        return ""
+    return str(labels[value]) if value in labels else words(value)
 
 
 def optional_int(value):
@@ -59,14 +77,14 @@ class NumberField(ExactNumberField):
     def process_formdata(self, valuelist):
         if valuelist and comma_misread(valuelist[0]):
             self.data = None
-            raise ValueError(DECIMAL_COMMA_PROBLEM)
+            raise ValueError(str(DECIMAL_COMMA_PROBLEM))
         super().process_formdata(valuelist)
 
 
 def humanize(message: str) -> str:
     """An API field message as a sentence beside an input: "must be greater than 0" → "Must be greater than 0."."""
     if message == "is required":
-        return "This is required."
+        return _("This is required.")
     # API names such as production_start read as words on a page.
     message = re.sub(r"\b([a-z]+(?:_[a-z]+)+)\b", lambda m: m.group(1).replace("_", " "), message)
     message = message[0].upper() + message[1:]
@@ -107,22 +125,26 @@ class ElementAmountsField(TextAreaField):
             if self.unit and amount.lower().endswith(self.unit):
                 amount = amount[: -len(self.unit)].strip()
             if match is None:
-                problems.append(f'Line {number_} ("{line}"): write an element, "=" and a number, e.g. {example}.')
+                problems.append(_('Line %(line)s ("%(text)s"): write an element, "=" and a number, e.g. %(example)s.',
+                                  line=number_, text=line, example=example))
                 continue
             symbol = match.group("symbol")
             if not ELEMENT_SYMBOL.match(symbol):
-                problems.append(f'Line {number_}: "{symbol}" is not an element symbol such as Ni, Fe or SO4.')
+                problems.append(_('Line %(line)s: "%(symbol)s" is not an element symbol such as Ni, Fe or SO4.',
+                                  line=number_, symbol=symbol))
             elif symbol in amounts:
-                problems.append(f"Line {number_}: {symbol} is listed twice; keep one line per element.")
+                problems.append(_("Line %(line)s: %(symbol)s is listed twice; keep one line per element.",
+                                  line=number_, symbol=symbol))
             elif comma_misread(amount):
-                problems.append(f"Line {number_}: {DECIMAL_COMMA_PROBLEM}")
+                problems.append(_("Line %(line)s: %(problem)s", line=number_, problem=DECIMAL_COMMA_PROBLEM))
             else:
                 try:
                     value = Decimal(amount.replace(",", ""))
                 except InvalidOperation:
                     value = None
                 if value is None or not value.is_finite():
-                    problems.append(f'Line {number_}: "{amount}" is not a number for {symbol}.')
+                    problems.append(_('Line %(line)s: "%(amount)s" is not a number for %(symbol)s.',
+                                      line=number_, amount=amount, symbol=symbol))
                 else:
                     amounts[symbol] = value
         return amounts, problems
@@ -228,26 +250,28 @@ def facility_choices(facilities) -> list[SelectChoice]:
 class LotForm(SchemaForm):
     schema = LotCreate
 
-    facility_id = SelectField("Facility", coerce=optional_int, validators=[Optional()])
-    lot_no = StringField("Lot no.", filters=[strip], validators=[Length(max=60)],
-                         description="Your own number for this receipt, e.g. IN-2026-0042.")
-    supplier = StringField("Supplier", filters=[strip], validators=[Length(max=200)])
-    category = SelectField("Category", choices=choices(
-        ((category, words(category).capitalize()) for category in LOT_CATEGORIES), "— choose —"), validators=[Optional()],
-        description="Post-consumer: end-of-life batteries and their black mass; pre-consumer: manufacturing "
-                    "scrap; primary: mined or virgin material blended in.")
-    form = SelectField("Form", choices=choices(((form, words(form).capitalize()) for form in LOT_FORMS), "— choose —"),
+    facility_id = SelectField(_l("Facility"), coerce=optional_int, validators=[Optional()])
+    lot_no = StringField(_l("Lot no."), filters=[strip], validators=[Length(max=60)],
+                         description=_l("Your own number for this receipt, e.g. IN-2026-0042."))
+    supplier = StringField(_l("Supplier"), filters=[strip], validators=[Length(max=200)])
+    category = SelectField(_l("Category"), choices=choices(
+        ((category, CATEGORY_LABELS[category]) for category in LOT_CATEGORIES), _l("— choose —")),
+        validators=[Optional()],
+        description=_l("Post-consumer: end-of-life batteries and their black mass; pre-consumer: manufacturing "
+                       "scrap; primary: mined or virgin material blended in."))
+    form = SelectField(_l("Form"), choices=choices(((form, FORM_LABELS[form]) for form in LOT_FORMS), _l("— choose —")),
                        validators=[Optional()])
-    chemistry = SelectField("Chemistry", choices=choices(
-        ((chemistry, chemistry) for chemistry in CHEMISTRIES), "not known / not a battery"), validators=[Optional()])
-    mass_kg = NumberField("Mass (kg)", validators=[Optional()], description="As weighed at receipt.")
-    received_on = DateField("Received on", validators=[Optional()])
-    transfer_doc_no = StringField("Transfer document no.", filters=[strip], validators=[Length(max=60)],
-                                  description="The Allbaro waste-transfer record number, e.g. AB-2026-118822.")
+    chemistry = SelectField(_l("Chemistry"), choices=choices(
+        ((chemistry, chemistry) for chemistry in CHEMISTRIES), _l("not known / not a battery")),
+        validators=[Optional()])
+    mass_kg = NumberField(_l("Mass (kg)"), validators=[Optional()], description=_l("As weighed at receipt."))
+    received_on = DateField(_l("Received on"), validators=[Optional()])
+    transfer_doc_no = StringField(_l("Transfer document no."), filters=[strip], validators=[Length(max=60)],
+                                  description=_l("The Allbaro waste-transfer record number, e.g. AB-2026-118822."))
     element_content_pct = ElementAmountsField(
-        "Element content (%)", unit="%", render_kw={"rows": 5, "spellcheck": "false"},
-        description='Assayed mass share, one element per line, e.g. "Ni = 21.5". An element not listed counts as 0.')
-    submit = SubmitField("Register lot")
+        _l("Element content (%)"), unit="%", render_kw={"rows": 5, "spellcheck": "false"},
+        description=_l('Assayed mass share, one element per line, e.g. "Ni = 21.5". An element not listed counts as 0.'))
+    submit = SubmitField(_l("Register lot"))
 
     def __init__(self, facilities, **kwargs):
         super().__init__(**kwargs)
@@ -263,8 +287,8 @@ class LotForm(SchemaForm):
 
 
 class InputRowForm(Form):
-    lot_id = SelectField("Feedstock lot", coerce=optional_int, validate_choice=False, validators=[Optional()])
-    mass_kg = NumberField("Mass taken (kg)", validators=[Optional()])
+    lot_id = SelectField(_l("Feedstock lot"), coerce=optional_int, validate_choice=False, validators=[Optional()])
+    mass_kg = NumberField(_l("Mass taken (kg)"), validators=[Optional()])
 
     def is_blank(self) -> bool:
         typed = any(text.strip() for text in self.mass_kg.raw_data or ())
@@ -272,49 +296,49 @@ class InputRowForm(Form):
 
 
 class AssayForm(Form):
-    purity_pct = NumberField("Purity (%)", validators=[Optional()],
-                                  description="Mass share of the named compound, as the lab reports it.")
+    purity_pct = NumberField(_l("Purity (%)"), validators=[Optional()],
+                             description=_l("Mass share of the named compound, as the lab reports it."))
     impurities_ppm = ElementAmountsField(
-        "Impurities (ppm)", unit="ppm", render_kw={"rows": 5, "spellcheck": "false"},
-        description='One element per line, e.g. "Fe = 4".')
-    lab_name = StringField("Laboratory", filters=[strip], validators=[Length(max=200)])
-    lab_accreditation_no = StringField("Lab accreditation no.", filters=[strip], validators=[Length(max=60)],
-                                       description="ISO/IEC 17025 accreditation, e.g. KOLAS-T-0417.")
-    report_no = StringField("Report no.", filters=[strip], validators=[Length(max=60)],
-                            description="As printed on the assay report you upload.")
+        _l("Impurities (ppm)"), unit="ppm", render_kw={"rows": 5, "spellcheck": "false"},
+        description=_l('One element per line, e.g. "Fe = 4".'))
+    lab_name = StringField(_l("Laboratory"), filters=[strip], validators=[Length(max=200)])
+    lab_accreditation_no = StringField(_l("Lab accreditation no."), filters=[strip], validators=[Length(max=60)],
+                                       description=_l("ISO/IEC 17025 accreditation, e.g. KOLAS-T-0417."))
+    report_no = StringField(_l("Report no."), filters=[strip], validators=[Length(max=60)],
+                            description=_l("As printed on the assay report you upload."))
 
 
 class ClaimForm(Form):
     recycled_content_pct = NumberField(
-        "Claimed recycled content (%)", validators=[Optional()],
-        description="The share of the element from post- and pre-consumer inputs you claim; "
-                    "it may not exceed what the inputs back.")
+        _l("Claimed recycled content (%)"), validators=[Optional()],
+        description=_l("The share of the element from post- and pre-consumer inputs you claim; "
+                       "it may not exceed what the inputs back."))
 
 
 class BatchForm(SchemaForm):
     schema = BatchCreate
 
-    facility_id = SelectField("Facility", coerce=optional_int, validators=[Optional()])
-    material_code = SelectField("Material", validators=[Optional()])
-    grade = SelectField("Grade", choices=choices((grade, f"{grade.capitalize()} grade") for grade in GRADES),
+    facility_id = SelectField(_l("Facility"), coerce=optional_int, validators=[Optional()])
+    material_code = SelectField(_l("Material"), validators=[Optional()])
+    grade = SelectField(_l("Grade"), choices=choices((grade, GRADE_LABELS[grade]) for grade in GRADES),
                         default="battery", validators=[Optional()],
-                        description="Technical grade is certified for its recycled origin without the "
-                                    "battery-grade purity and impurity limits.")
-    quantity_kg = NumberField("Quantity produced (kg)", validators=[Optional()])
-    production_start = DateField("Production start", validators=[Optional()])
-    production_end = DateField("Production end", validators=[Optional()])
-    assay = FormField(AssayForm, label="Assay")
-    inputs = InputRowList(FormField(InputRowForm), label="Inputs", min_entries=1, max_entries=MAX_INPUT_ROWS)
-    claim = FormField(ClaimForm, label="Claim")
-    show_lots = SubmitField("Show this facility's lots")
-    add_row = SubmitField("Add input row")
-    save = SubmitField("Save batch")
+                        description=_l("Technical grade is certified for its recycled origin without the "
+                                       "battery-grade purity and impurity limits."))
+    quantity_kg = NumberField(_l("Quantity produced (kg)"), validators=[Optional()])
+    production_start = DateField(_l("Production start"), validators=[Optional()])
+    production_end = DateField(_l("Production end"), validators=[Optional()])
+    assay = FormField(AssayForm, label=_l("Assay"))
+    inputs = InputRowList(FormField(InputRowForm), label=_l("Inputs"), min_entries=1, max_entries=MAX_INPUT_ROWS)
+    claim = FormField(ClaimForm, label=_l("Claim"))
+    show_lots = SubmitField(_l("Show this facility's lots"))
+    add_row = SubmitField(_l("Add input row"))
+    save = SubmitField(_l("Save batch"))
 
     def __init__(self, facilities, materials, **kwargs):
         super().__init__(**kwargs)
         self.facility_id.choices = facility_choices(facilities)
         self.material_code.choices = choices(
-            ((material.code, f"{material.code} · {material.name}") for material in materials), "— choose —")
+            ((material.code, f"{material.code} · {material.name}") for material in materials), _("— choose —"))
         self.row_entries: list = []
         self.lots_on_offer: tuple = ([], {}, {})
 
@@ -328,17 +352,19 @@ class BatchForm(SchemaForm):
         """Each row offers the chosen facility's lots; a row keeps showing a lot it names from elsewhere."""
 
         def label(lot) -> str:
-            return (f"{lot.lot_no} · {words(lot.category)} {words(lot.form)} · "
-                    f"{kg(remaining_kg.get(lot.id, lot.mass_kg))} free of {kg(lot.mass_kg)}")
+            return _("%(lot_no)s · %(category)s %(form)s · %(remaining)s free of %(mass)s", lot_no=lot.lot_no,
+                     category=label_of(CATEGORY_LABELS, lot.category).lower(),
+                     form=label_of(FORM_LABELS, lot.form).lower(),
+                     remaining=kg(remaining_kg.get(lot.id, lot.mass_kg)), mass=kg(lot.mass_kg))
 
         self.lots_on_offer = (offered, company_lots, remaining_kg)  # again after a row is added or removed
-        options = choices(((lot.id, label(lot)) for lot in offered), "— choose a lot —")
+        options = choices(((lot.id, label(lot)) for lot in offered), _("— choose a lot —"))
         offered_ids = {lot.id for lot in offered}
         for entry in self.inputs:
             lot_id = entry.form.lot_id.data
             extra = []
             if lot_id is not None and lot_id not in offered_ids and lot_id in company_lots:
-                extra = [SelectChoice(lot_id, label(company_lots[lot_id]) + " (another facility)")]
+                extra = [SelectChoice(lot_id, _("%(lot)s (another facility)", lot=label(company_lots[lot_id])))]
             entry.form.lot_id.choices = options + extra
 
     def edit_rows(self) -> bool:
@@ -398,9 +424,9 @@ def changed_members(batch, payload: dict) -> dict:
 
 
 class DocumentForm(FlaskForm):
-    kind = SelectField("Kind of document", choices=choices(((kind, KIND_LABELS[kind]) for kind in DOCUMENT_KINDS),
-                                                           "— choose —"),
-        validators=[InputRequired("Choose what kind of document this is.")])
-    file = FileField("File", validators=[FileRequired("Choose a file to upload.")],
-                     description="PDF, CSV, XLSX, PNG or JPEG.")
-    upload = SubmitField("Upload")
+    kind = SelectField(_l("Kind of document"), choices=choices(((kind, KIND_LABELS[kind]) for kind in DOCUMENT_KINDS),
+                                                               _l("— choose —")),
+                       validators=[InputRequired(_l("Choose what kind of document this is."))])
+    file = FileField(_l("File"), validators=[FileRequired(_l("Choose a file to upload."))],
+                     description=_l("PDF, CSV, XLSX, PNG or JPEG."))
+    upload = SubmitField(_l("Upload"))
