@@ -1,8 +1,8 @@
 """Korean and English: which language a request is answered in, and the switch between them."""
 from pathlib import Path
 
-from flask import Flask, has_request_context, request, session
-from flask_babel import Babel, get_locale
+from flask import Flask, has_app_context, has_request_context, request, session
+from flask_babel import Babel, get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -59,3 +59,8 @@ STATUS_LABELS = {
 
 def status_label(status: str) -> str:
     return str(STATUS_LABELS.get(status, status.replace("_", " ")))
+
+
+def translate(message: str, **values) -> str:
+    """gettext where an app is at hand; the English source, filled in, where none is (pure validation)."""
+    return gettext(message, **values) if has_app_context() else message % values if values else message

@@ -1,4 +1,5 @@
 """Plain functions that build the objects tests talk about, through the same services the app uses."""
+import contextlib
 import datetime as dt
 import re
 from decimal import Decimal
@@ -265,4 +266,100 @@ def tamper_with_audit_trail(statement: str, params: dict | None = None) -> None:
     db.session.execute(db.text("ALTER TABLE audit_events DISABLE TRIGGER audit_events_append_only"))
     db.session.execute(db.text(statement), params or {})
     db.session.execute(db.text("ALTER TABLE audit_events ENABLE TRIGGER audit_events_append_only"))
+    db.session.commit()
+
+
+@contextlib.contextmanager
+def lot_held(lot_no: str):
+    """Holds a lot's row lock, as a check run of another batch on the same lot does: this lot's check runs wait.
+
+    A check run locks its lots before it computes (services/checks.py), so while this is held a submitted batch
+    stays `checking` for as long as the test needs to watch it. Needs an app context.
+    """
+    from certify.extensions import db
+
+    with db.engine.connect() as connection:
+        locked = connection.execute(db.text("SELECT id FROM feedstock_lots WHERE lot_no = :lot_no FOR UPDATE"),
+                                    {"lot_no": lot_no}).all()
+        assert locked, f"no lot {lot_no} to hold"
+        yield
+        connection.rollback()
+
+
+def checked_batch(applicant, lot_overrides: dict | None = None, **overrides) -> dict:
+    """A batch on a lot of its own (lot fields overridable), with its own files, submitted and checked by the worker.
+
+    Like distinct_ready_batch, nothing is shared with another batch, so several companies' batches all pass.
+    """
+    from tests.workers.test_check_runs import wait_for_status
+
+    global _distinct_batches_made
+    _distinct_batches_made += 1
+    serial = _distinct_batches_made
+    lot = applicant.lot(**{"lot_no": f"IN-C-{serial:05d}", **(lot_overrides or {})})
+    assay = {**batch_body(applicant.facility, lot["id"])["assay"], "report_no": f"R-C-{serial:05d}"}
+    batch = applicant.ready_batch(tag=f"c{serial}", lot_id=lot["id"], **{"assay": assay, **overrides})
+    assert applicant.post(f"/api/v1/batches/{batch['id']}/submit").status_code == 202
+    return wait_for_status(applicant, batch["id"])
+
+
+def decide(client, headers: dict, batch: dict, decision: str = "approve", comment: str = "ok") -> dict:
+    """One reviewer's decision through the API, on the version of the batch given."""
+    response = client.post(f"/api/v1/batches/{batch['id']}/decision", headers=headers,
+                           json={"decision": decision, "comment": comment, "version": batch["version"]})
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()
+
+
+def seed_batch_rows(company, facility, reviewer, count: int, statuses: tuple[str, ...] | None = None) -> None:
+    """`count` batches written straight to the tables, in turn in each status, with what that status implies:
+    a check run with results, an approval, a certificate.
+
+    Only for tests that measure how pages read (query counts): the rows skip the workflow, signing and the audit
+    trail, so no test of behaviour may rely on them.
+    """
+    from certify.extensions import db
+    from certify.models import Allocation, Batch, Certificate, CheckResult, CheckRun, Decision, FeedstockLot
+    from certify.timeutil import utcnow
+
+    statuses = statuses or ("draft", "checks_failed", "awaiting_review", "changes_requested", "approved")
+    now = utcnow()
+    base = db.session.scalar(db.select(db.func.count(Batch.id))) or 0
+    for index in range(count):
+        serial = base + index + 1
+        status = statuses[index % len(statuses)]
+        lot = FeedstockLot(company_id=company.id, facility_id=facility.id, lot_no=f"SEED-{company.id}-{serial}",
+                           supplier="Seed", category="post_consumer", form="black_mass", chemistry="NMC",
+                           mass_kg=Decimal(12000), received_on=TODAY - dt.timedelta(days=50),
+                           transfer_doc_no=f"SEED-{company.id}-{serial}", element_content_pct={"Ni": Decimal("21.5")})
+        batch = Batch(number=f"S-{company.id}-{serial:06d}", company_id=company.id, facility_id=facility.id,
+                      material_code="NISO4", quantity_kg=Decimal(10000), production_start=TODAY - dt.timedelta(days=40),
+                      production_end=TODAY - dt.timedelta(days=10), purity_pct=Decimal("99.3"), impurities_ppm={},
+                      lab_name="KTR Pohang", lab_accreditation_no="KOLAS-T-0417", report_no=f"R-S-{serial}",
+                      claimed_recycled_content_pct=Decimal(100), status=status, approvals_required=2,
+                      submitted_at=None if status == "draft" else now - dt.timedelta(days=index))
+        db.session.add_all([lot, batch])
+        db.session.flush()
+        db.session.add(Allocation(batch_id=batch.id, lot_id=lot.id, mass_kg=Decimal(11000),
+                                  reserved=status in ("awaiting_review", "approved")))
+        if status == "draft":
+            continue
+        run = CheckRun(batch_id=batch.id, state="done", material_code="NISO4", ruleset_version=1,
+                       computed={"recycled_content_pct": 100, "post_consumer_pct": 100, "pre_consumer_pct": 0},
+                       finished_at=now)
+        db.session.add(run)
+        db.session.flush()
+        outcome = "fail" if status == "checks_failed" else "pass"
+        db.session.add(CheckResult(check_run_id=run.id, position=0, code="DOC_REQUIRED", outcome=outcome,
+                                   message="seeded", message_key="seeded", params={}, details={}))
+        if status in ("awaiting_review", "approved", "changes_requested"):
+            decision = {"changes_requested": "request_changes"}.get(status, "approve")
+            db.session.add(Decision(batch_id=batch.id, check_run_id=run.id, reviewer_id=reviewer.id,
+                                    decision=decision, comment="seeded", batch_version=1))
+        if status == "approved":
+            db.session.add(Certificate(
+                serial=serial, number=f"KR-RM-SEED-{serial:06d}", batch_id=batch.id, company_id=company.id,
+                material_code="NISO4", key_id="seed", signature="seed", verification_code="seed",
+                content={"quantity_kg": 10000, "recycled_content_pct": 100, "post_consumer_pct": 100,
+                         "pre_consumer_pct": 0}, status="valid", issued_at=now))
     db.session.commit()

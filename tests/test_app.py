@@ -86,7 +86,7 @@ def test_security_headers_on_every_response(client):
         assert "object-src 'none'" in headers["Content-Security-Policy"]
         assert headers["X-Content-Type-Options"] == "nosniff"
         assert headers["X-Frame-Options"] == "DENY"
-        assert headers["Referrer-Policy"] == "no-referrer"
+        assert headers["Referrer-Policy"] == "same-origin"
 
 
 def test_cli_create_user_reads_a_piped_password(runner, ctx):

@@ -5,6 +5,7 @@ import json
 from decimal import Decimal
 
 from flask import request
+from flask_babel import lazy_gettext as _l
 from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 from sqlalchemy import Select
@@ -15,22 +16,46 @@ from certify.extensions import db
 DEFAULT_LIMIT, MAX_LIMIT = 50, 200
 
 
+# The validation errors people meet most, in words of ours (translated); any other keeps pydantic's wording.
+FIELD_MESSAGES = {
+    "missing": _l("is required"),
+    "extra_forbidden": _l("is not a field that can be set"),
+    "greater_than": _l("must be greater than %(gt)s"),
+    "greater_than_equal": _l("must be at least %(ge)s"),
+    "less_than": _l("must be less than %(lt)s"),
+    "less_than_equal": _l("must be at most %(le)s"),
+    "string_too_short": _l("must not be empty"),
+    "string_too_long": _l("must be at most %(max_length)s characters"),
+    "decimal_max_places": _l("must have at most %(decimal_places)s decimal places"),
+    "decimal_parsing": _l("must be a number"),
+    "decimal_type": _l("must be a number"),
+    "int_parsing": _l("must be a whole number"),
+    "int_type": _l("must be a whole number"),
+    "date_from_datetime_parsing": _l("must be a date (YYYY-MM-DD)"),
+    "date_parsing": _l("must be a date (YYYY-MM-DD)"),
+    "date_type": _l("must be a date (YYYY-MM-DD)"),
+    "literal_error": _l("must be one of %(expected)s"),
+    "string_pattern_mismatch": _l("is not in the expected form"),
+    "dict_type": _l("must be an object of names and values"),
+    "list_type": _l("must be a list"),
+    "too_short": _l("must have at least %(min_length)s entries"),
+    "too_long": _l("must have at most %(max_length)s entries"),
+}
+
+
 def field_errors(error: PydanticValidationError) -> dict[str, list[str]]:
     """Pydantic's errors as api.md's `fields`: dotted paths to lists of short messages."""
     fields: dict[str, list[str]] = {}
     for item in error.errors():
         path = ".".join(str(part) for part in item["loc"]) or "body"
-        message = item["msg"]
-        if item["type"] == "extra_forbidden":
-            message = "is not a field that can be set"
-        elif item["type"] == "missing":
-            message = "is required"
-        elif message.startswith("Value error, "):
-            message = message[len("Value error, "):]
-        elif message.startswith("Input should be "):
-            message = "must be " + message[len("Input should be "):]
+        template = FIELD_MESSAGES.get(item["type"])
+        if template is not None:
+            context = {key: str(value) for key, value in (item.get("ctx") or {}).items()}
+            message = str(template) % context if "%(" in str(template) else str(template)
+        elif item["msg"].startswith("Value error, "):
+            message = item["msg"][len("Value error, "):]
         else:
-            message = message[0].lower() + message[1:]
+            message = item["msg"][0].lower() + item["msg"][1:]
         fields.setdefault(path, []).append(message)
     return fields
 

@@ -15,6 +15,7 @@ from pydantic import (
 
 from certify.domain.facts import DOCUMENT_KINDS, GRADES, LOT_CATEGORIES
 from certify.domain.workflow import BATCH_STATUSES, CERTIFICATE_STATUSES
+from certify.i18n import translate
 from certify.models.company import PROCESSES
 from certify.models.lot import CHEMISTRIES, LOT_FORMS
 from certify.models.user import ROLES
@@ -76,9 +77,9 @@ class UserCreate(Body):
     def company_only_for_applicants(cls, company_id: int | None, info: ValidationInfo) -> int | None:
         role = info.data.get("role")
         if role == "applicant" and company_id is None:
-            raise ValueError("an applicant must belong to a company: company_id is required")
+            raise ValueError(translate("an applicant must belong to a company: company_id is required"))
         if role is not None and role != "applicant" and company_id is not None:
-            raise ValueError("only applicants belong to a company: leave company_id out")
+            raise ValueError(translate("only applicants belong to a company: leave company_id out"))
         return company_id
 
 
@@ -92,10 +93,10 @@ class MaterialPatch(Body):
     @model_validator(mode="after")
     def something_to_change(self):
         if not self.model_fields_set:
-            raise ValueError("name at least one threshold to change")
+            raise ValueError(translate("name at least one threshold to change"))
         nulls = sorted(name for name in self.model_fields_set if getattr(self, name) is None)
         if nulls:
-            raise ValueError(f"thresholds cannot be null: {', '.join(nulls)}")
+            raise ValueError(translate("thresholds cannot be null: %(names)s", names=", ".join(nulls)))
         return self
 
 
@@ -120,7 +121,7 @@ class LotCreate(Body):
     @classmethod
     def content_adds_up(cls, value: dict) -> dict:
         if sum(value.values(), Decimal(0)) > 100:
-            raise ValueError("element contents add up to more than 100 %")
+            raise ValueError(translate("element contents add up to more than 100 percent"))
         return value
 
 
@@ -135,14 +136,14 @@ class Assay(Body):
 def end_not_before_start(cls, end: dt.date | None, info: ValidationInfo) -> dt.date | None:
     start = info.data.get("production_start")
     if start is not None and end is not None and end < start:
-        raise ValueError("must not be before production_start")
+        raise ValueError(translate("must not be before production_start"))
     return end
 
 
 def distinct_lots(cls, inputs: list | None) -> list | None:
     lot_ids = [item.lot_id for item in inputs or ()]
     if len(set(lot_ids)) != len(lot_ids):
-        raise ValueError("each lot may appear once; add its masses together")
+        raise ValueError(translate("each lot may appear once; add its masses together"))
     return inputs
 
 
@@ -196,7 +197,8 @@ class DecisionRequest(Body):
     def comment_when_not_approving(cls, comment: str, info: ValidationInfo) -> str:
         decision = info.data.get("decision")
         if decision in ("reject", "request_changes") and not comment:
-            raise ValueError(f"is required to {decision.replace('_', ' ')}")
+            raise ValueError(translate("is required to reject") if decision == "reject"
+                             else translate("is required to request changes"))
         return comment
 
 

@@ -68,9 +68,9 @@ MESSAGES: dict[str, str] = {
     "laboratories."),
     "lab_accredited.not_listed": N_("The laboratory {lab_name} ({lab_accreditation_no}) is not on the list of "
     "accredited laboratories."),
-    "purity.ok": N_("Purity {purity_pct} % meets the battery-grade minimum of {min_purity_pct} % "
+    "purity.ok": N_("Purity {purity_pct} % meets the battery-grade minimum ({min_purity_pct} %) "
     "for {material_code}."),
-    "purity.below_min": N_("Purity {purity_pct} % is below the battery-grade minimum of {min_purity_pct} % "
+    "purity.below_min": N_("Purity {purity_pct} %: below the battery-grade minimum ({min_purity_pct} %) "
     "for {material_code}."),
     "purity.technical": N_("Technical grade: the battery-grade minimum purity of {min_purity_pct} % was not applied "
     "(declared {purity_pct} %)."),
@@ -104,11 +104,11 @@ MESSAGES: dict[str, str] = {
     "{recovery_pct} %, above the {typical_max_recovery_pct} % the process normally achieves."),
     "mass_balance.below_min": N_("Recovered {output_element_kg} kg {element} of {input_element_kg} kg in: "
     "{recovery_pct} %, below the usual minimum of {min_recovery_pct} %."),
-    "recycled_claim.ok": N_("The claimed recycled content of {claimed_pct} % is backed by the computed "
+    "recycled_claim.ok": N_("The claimed recycled content ({claimed_pct} %) is backed by the computed "
     "{recycled_content_pct} % ({post_consumer_pct} % post-consumer, {pre_consumer_pct} % pre-consumer)."),
-    "recycled_claim.over": N_("The claimed recycled content of {claimed_pct} % exceeds the computed "
+    "recycled_claim.over": N_("The claimed recycled content ({claimed_pct} %) exceeds the computed "
     "{recycled_content_pct} % ({post_consumer_pct} % post-consumer, {pre_consumer_pct} % pre-consumer)."),
-    "recycled_claim.no_input": N_("The claimed recycled content of {claimed_pct} % is not backed: no input "
+    "recycled_claim.no_input": N_("The claimed recycled content ({claimed_pct} %) is not backed: no input "
     "carries {element}."),
     "lot_allocation.ok": N_("Every input lot holds enough mass for this batch's allocation of {allocated_kg} kg "
     "in total."),

@@ -49,7 +49,7 @@ def _months_back(month: dt.date, count: int) -> dt.date:
 
 
 def _utc_midnight(day: dt.date) -> dt.datetime:
-    return dt.datetime(day.year, day.month, day.day, tzinfo=dt.timezone.utc)
+    return dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
 
 
 def _utc(column):
@@ -346,12 +346,11 @@ def frequent_check_failures(user: User, now: dt.datetime, days: int = FAILURE_WI
                    .group_by(CheckRun.batch_id).subquery())
     failures = func.count(CheckResult.id)
     rows = db.session.execute(
-        select(CheckResult.code, failures.label("failures"),
-               select(func.count()).select_from(latest_runs).scalar_subquery().label("checked"))
+        select(CheckResult.code, failures.label("failures"))
         .join(latest_runs, latest_runs.c.run_id == CheckResult.check_run_id)
         .where(CheckResult.outcome == "fail")
         .group_by(CheckResult.code).order_by(failures.desc(), CheckResult.code).limit(limit)).all()
-    checked = rows[0].checked if rows else db.session.scalar(select(func.count()).select_from(latest_runs))
+    checked = db.session.scalar(select(func.count()).select_from(latest_runs))
     return CheckFailures([(row.code, row.failures) for row in rows], checked, since)
 
 
@@ -372,9 +371,21 @@ def account_counts() -> dict[str, int]:
     return {"companies": row.companies, "users": row.users}
 
 
-def material_names() -> dict[str, str]:
-    """Every material's name by code (the catalogue is a handful of rows)."""
-    return dict(db.session.execute(select(Material.code, Material.name).order_by(Material.code)).all())
+@dataclass(frozen=True)
+class MaterialInfo:
+    code: str
+    name: str
+    element: str
+
+    @property
+    def has_eu_minimum(self) -> bool:
+        return any(self.element in minimums for minimums in EU_MINIMUM_RECYCLED_PCT.values())
+
+
+def catalogue_materials() -> dict[str, MaterialInfo]:
+    """Every material of the catalogue by code, in code order (a handful of rows)."""
+    rows = db.session.execute(select(Material.code, Material.name, Material.element).order_by(Material.code)).all()
+    return {row.code: MaterialInfo(row.code, row.name, row.element) for row in rows}
 
 
 def tonnage_by_material(tonnage: MonthlyTonnage) -> dict[str, Decimal]:

@@ -71,4 +71,7 @@ def choose_language():
         session["locale"] = form.locale.data
         if current_user.is_authenticated:
             accounts.set_locale(current_user, form.locale.data)
-    return redirect(safe_next(form.next.data))
+    # Back to the page the switch was pressed on (Referrer-Policy same-origin sends only our own pages).
+    referrer = urlsplit(request.referrer or "")
+    same_site = referrer.netloc == request.host
+    return redirect(safe_next(referrer.path + (f"?{referrer.query}" if referrer.query else "") if same_site else None))

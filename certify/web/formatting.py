@@ -1,45 +1,91 @@
-"""Numbers, dates and check details as people read them on the HTML pages (the one place to localise later)."""
+"""Numbers, dates and check details as people read them on the HTML pages, in the request's language."""
 import datetime as dt
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from babel.dates import format_date as babel_format_date
+from babel.dates import format_datetime as babel_format_datetime
+from babel.numbers import format_decimal as babel_format_decimal
+from flask import has_request_context
+from flask_babel import get_locale, get_timezone, gettext
+from flask_babel import lazy_gettext as _l
 
 from certify.domain.numbers import to_decimal
 from certify.timeutil import as_utc
 
 # Labels for the members of a check result's `details` (domain/checks.py); unknown keys fall back to words.
 DETAIL_LABELS = {
-    "required_kinds": "Required kinds", "missing_kinds": "Missing kinds", "files": "Files",
-    "filename": "File", "problem": "Problem", "other_company_files": "Attached to another company's batch",
-    "same_company_files": "Attached to other batches of your company", "batch_numbers": "Batches",
-    "assay_reports": "Assay reports", "mismatches": "Differences", "analyte": "Analyte", "declared": "Declared",
-    "reported": "In the report", "report_no": "Report no.", "found_in": "Found in", "lab_name": "Laboratory",
-    "lab_accreditation_no": "Accreditation no.", "lab_accredited": "On the accredited list", "grade": "Grade",
-    "purity_pct": "Declared purity", "min_purity_pct": "Battery-grade minimum", "over": "Over the maximum",
-    "element": "Element", "ppm": "Declared", "max_ppm": "Maximum", "not_limited": "Not limited for this material",
-    "production_start": "Production start", "production_end": "Production end", "submitted_on": "Submitted on",
-    "period_days": "Period", "days_since_end": "Submitted after the end", "late_lots": "Lots received after the end",
-    "lot_no": "Lot", "received_on": "Received", "permit_valid_until": "Permit valid until",
-    "quantity_kg": "Quantity", "annual_capacity_kg": "Annual capacity", "max_quantity_kg": "Capacity for the period",
-    "output_element_kg": "Element out", "input_element_kg": "Element in", "recovery_pct": "Recovery",
-    "max_recovery_pct": "Maximum recovery", "typical_max_recovery_pct": "Typical maximum recovery",
-    "min_recovery_pct": "Usual minimum recovery", "inputs": "Inputs", "category": "Category", "mass_kg": "Mass",
-    "element_content_pct": "Element content", "element_kg": "Element mass", "claimed_pct": "Claimed",
-    "recycled_content_pct": "Computed recycled content", "post_consumer_pct": "Post-consumer",
-    "pre_consumer_pct": "Pre-consumer", "allocated_kg": "Allocated", "lots": "Lots",
-    "reserved_by_others_kg": "Reserved by other batches", "excess_kg": "Excess", "transfer_doc_no": "Transfer document",
+    "required_kinds": _l("Required kinds"), "missing_kinds": _l("Missing kinds"), "files": _l("Files"),
+    "filename": _l("File"), "problem": _l("Problem"), "other_company_files": _l("Attached to another company's batch"),
+    "same_company_files": _l("Attached to other batches of your company"), "batch_numbers": _l("Batches"),
+    "assay_reports": _l("Assay reports"), "mismatches": _l("Differences"), "analyte": _l("Analyte"),
+    "declared": _l("Declared"), "reported": _l("In the report"), "report_no": _l("Report no."),
+    "found_in": _l("Found in"), "lab_name": _l("Laboratory"), "lab_accreditation_no": _l("Accreditation no."),
+    "lab_accredited": _l("On the accredited list"), "grade": _l("Grade"), "purity_pct": _l("Declared purity"),
+    "min_purity_pct": _l("Battery-grade minimum"), "over": _l("Over the maximum"), "element": _l("Element"),
+    "ppm": _l("Declared"), "max_ppm": _l("Maximum"), "not_limited": _l("Not limited for this material"),
+    "production_start": _l("Production start"), "production_end": _l("Production end"),
+    "submitted_on": _l("Submitted on"), "period_days": _l("Period"), "days_since_end": _l("Submitted after the end"),
+    "late_lots": _l("Lots received after the end"), "lot_no": _l("Lot"), "received_on": _l("Received"),
+    "permit_valid_until": _l("Permit valid until"), "quantity_kg": _l("Quantity"),
+    "annual_capacity_kg": _l("Annual capacity"), "max_quantity_kg": _l("Capacity for the period"),
+    "output_element_kg": _l("Element out"), "input_element_kg": _l("Element in"), "recovery_pct": _l("Recovery"),
+    "max_recovery_pct": _l("Maximum recovery"), "typical_max_recovery_pct": _l("Typical maximum recovery"),
+    "min_recovery_pct": _l("Usual minimum recovery"), "inputs": _l("Inputs"), "category": _l("Category"),
+    "mass_kg": _l("Mass"), "element_content_pct": _l("Element content"), "element_kg": _l("Element mass"),
+    "claimed_pct": _l("Claimed"), "recycled_content_pct": _l("Computed recycled content"),
+    "post_consumer_pct": _l("Post-consumer"), "pre_consumer_pct": _l("Pre-consumer"),
+    "allocated_kg": _l("Allocated"), "lots": _l("Lots"), "reserved_by_others_kg": _l("Reserved by other batches"),
+    "excess_kg": _l("Excess"), "transfer_doc_no": _l("Transfer document"),
 }
 CHECK_TITLES = {
-    "DOC_REQUIRED": "Required documents", "DOC_FORMAT": "Files valid and safe", "DOC_DUPLICATE": "No reused files",
-    "ASSAY_MATCH": "Assay report matches", "LAB_ACCREDITED": "Accredited laboratory", "PURITY": "Purity",
-    "IMPURITIES": "Impurities", "PERIOD": "Production period", "FACILITY_PERMIT": "Facility permit",
-    "CAPACITY": "Facility capacity", "MASS_BALANCE": "Mass balance", "RECYCLED_CLAIM": "Recycled-content claim",
-    "LOT_ALLOCATION": "Lot mass available", "TRANSFER_DOC_UNIQUE": "Transfer document unique",
+    "DOC_REQUIRED": _l("Required documents"), "DOC_FORMAT": _l("Files valid and safe"),
+    "DOC_DUPLICATE": _l("No reused files"), "ASSAY_MATCH": _l("Assay report matches"),
+    "LAB_ACCREDITED": _l("Accredited laboratory"), "PURITY": _l("Purity"), "IMPURITIES": _l("Impurities"),
+    "PERIOD": _l("Production period"), "FACILITY_PERMIT": _l("Facility permit"),
+    "CAPACITY": _l("Facility capacity"), "MASS_BALANCE": _l("Mass balance"),
+    "RECYCLED_CLAIM": _l("Recycled-content claim"), "LOT_ALLOCATION": _l("Lot mass available"),
+    "TRANSFER_DOC_UNIQUE": _l("Transfer document unique"),
 }
-OUTCOME_LABELS = {"pass": "passed", "warn": "warning", "fail": "failed"}
+OUTCOME_LABELS = {"pass": _l("passed"), "warn": _l("warning"), "fail": _l("failed")}
+# Enumerated values as words; each English label is what words() made of the key before, so English pages read alike.
+WORD_LABELS = {
+    "post_consumer": _l("post-consumer"), "pre_consumer": _l("pre-consumer"), "primary": _l("primary"),
+    "battery": _l("battery"), "technical": _l("technical"),
+    "battery_pack": _l("battery pack"), "module": _l("module"), "cell": _l("cell"), "black_mass": _l("black mass"),
+    "electrode_scrap": _l("electrode scrap"), "other": _l("other"),
+    "assay_report": _l("assay report"), "feedstock_evidence": _l("feedstock evidence"),
+    "production_record": _l("production record"), "mass_balance": _l("mass balance"),
+    "hydrometallurgy": _l("hydrometallurgy"), "pyrometallurgy": _l("pyrometallurgy"),
+    "direct_recycling": _l("direct recycling"), "mechanical": _l("mechanical"),
+    "approve": _l("approve"), "reject": _l("reject"), "request_changes": _l("request changes"),
+    "draft": _l("draft"), "checking": _l("checking"), "checks_failed": _l("checks failed"),
+    "awaiting_review": _l("awaiting review"), "approved": _l("approved"), "rejected": _l("rejected"),
+    "changes_requested": _l("changes requested"), "valid": _l("valid"), "suspended": _l("suspended"),
+    "revoked": _l("revoked"),
+}
+YES_NO = {True: _l("yes"), False: _l("no")}
+NONE_WORD = _l("none")
+DAYS = "days"  # a unit read from the key's suffix; written with its number by days()
 # Internal keys: ids and message keys say nothing to a person, and `unit` is folded into the numbers it qualifies.
 HIDDEN_DETAILS = {"document_id", "lot_id", "unit", "problems"}
-UNIT_BY_SUFFIX = (("_kg", "kg"), ("_pct", "%"), ("_ppm", "ppm"), ("ppm", "ppm"), ("_days", "days"), ("days", "days"))
+UNIT_BY_SUFFIX = (("_kg", "kg"), ("_pct", "%"), ("_ppm", "ppm"), ("ppm", "ppm"), ("_days", DAYS), ("days", DAYS))
 UNIT_NAMES = {"pct": "%", "ppm": "ppm"}
+
+
+def _language() -> str:
+    """The request's language; outside a request (scripts, tests of plain functions) English, as the API writes."""
+    if not has_request_context():
+        return "en"
+    locale = get_locale()
+    return locale.language if locale is not None else "en"
+
+
+def _text(label) -> str:
+    """A label in the request's language; outside a request its English source text."""
+    if has_request_context():
+        return str(label)
+    return label._args[0] if hasattr(label, "_args") else str(label)
 
 
 def _decimal(value) -> Decimal | None:
@@ -52,15 +98,18 @@ def _decimal(value) -> Decimal | None:
 
 
 def number(value, places: int = 4) -> str:
-    """At most `places` decimals (half up), trailing zeros dropped, thousands separated: 2217.3690 → "2,217.369"."""
+    """At most `places` decimals (half up), trailing zeros dropped, thousands separated: 2217.3690 → "2,217.369".
+
+    The separators are the request's locale's (Korean writes numbers as English does).
+    """
     exact = _decimal(value)
     if exact is None:
         return "" if value is None else str(value)
     rounded = exact.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
-    text = f"{rounded:,f}"
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return "0" if text in ("-0", "") else text
+    if rounded == 0:
+        return "0"
+    pattern = "#,##0." + "#" * places if places > 0 else "#,##0"
+    return babel_format_decimal(rounded, format=pattern, locale=_language())
 
 
 def kg(value) -> str:
@@ -82,26 +131,49 @@ def plain_number(value) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
+# Korean: 2026. 3. 10. and 2026. 3. 10. 23:05 KST (Babel's medium date, the way Korean offices write dates).
+KOREAN_DATETIME = "y. M. d. HH:mm"
+
+
 def date(value) -> str:
-    """Dates as ISO 8601 (2026-03-10): unambiguous in Korea and abroad."""
+    """Dates in the reader's language: ISO 8601 in English (2026-03-10), 2026. 3. 10. in Korean.
+
+    Times are UTC in English, and the service's time zone (Korea) in Korean.
+    """
     if value is None:
         return ""
+    language = _language()
     if isinstance(value, dt.datetime):
-        return as_utc(value).strftime("%Y-%m-%d %H:%M UTC")
+        if language == "en":
+            return as_utc(value).strftime("%Y-%m-%d %H:%M UTC")
+        zone = get_timezone()
+        text = babel_format_datetime(as_utc(value), KOREAN_DATETIME, tzinfo=zone, locale=language)
+        return f"{text} KST" if str(zone) in ("Asia/Seoul", "ROK") else f"{text} ({zone})"
     if isinstance(value, dt.date):
-        return value.isoformat()
+        return value.isoformat() if language == "en" else babel_format_date(value, "medium", locale=language)
     return str(value)
+
+
+def days(value) -> str:
+    """A count of days: "24 days", "24일"."""
+    if not has_request_context():
+        return f"{number(value)} days"
+    return gettext("%(count)s days", count=number(value))
 
 
 def words(value: str | None) -> str:
     """An enumerated value as words: "post_consumer" → "post-consumer", "black_mass" → "black mass"."""
     if not value:
         return ""
+    known = WORD_LABELS.get(value)
+    if known is not None:
+        return _text(known)
     return value.replace("post_consumer", "post-consumer").replace("pre_consumer", "pre-consumer").replace("_", " ")
 
 
 def detail_label(key: str) -> str:
-    return DETAIL_LABELS.get(key, words(key).capitalize())
+    known = DETAIL_LABELS.get(key)
+    return _text(known) if known is not None else words(key).capitalize()
 
 
 def detail_value(key: str, value, unit: str | None = None) -> str:
@@ -109,15 +181,31 @@ def detail_value(key: str, value, unit: str | None = None) -> str:
     if value is None:
         return "–"
     if isinstance(value, bool):
-        return "yes" if value else "no"
+        return _text(YES_NO[value])
     if isinstance(value, (int, float, Decimal)):
         unit = unit or next((name for suffix, name in UNIT_BY_SUFFIX if key.endswith(suffix)), None)
+        if unit == DAYS:
+            return days(value)
         return f"{number(value)} {unit}" if unit else number(value)
     if isinstance(value, list):
-        return ", ".join(words(str(item)) if key.endswith("kinds") else str(item) for item in value) or "none"
+        listed = ", ".join(words(str(item)) if key.endswith("kinds") else str(item) for item in value)
+        return listed or _text(NONE_WORD)
     if key in ("grade", "category"):
         return words(value)
+    if key in DATE_DETAILS:
+        return date(_iso_date(value))
     return str(value)
+
+
+# Details that are ISO dates (domain/checks.py writes them as text): shown as the reader writes dates.
+DATE_DETAILS = {"production_start", "production_end", "submitted_on", "received_on", "permit_valid_until"}
+
+
+def _iso_date(value):
+    try:
+        return dt.date.fromisoformat(value) if isinstance(value, str) else value
+    except ValueError:
+        return value
 
 
 @dataclass(frozen=True)
@@ -153,11 +241,13 @@ def describe_details(details: dict | None) -> list[DetailValue | DetailTable]:
 
 
 def check_title(code: str) -> str:
-    return CHECK_TITLES.get(code, code)
+    title = CHECK_TITLES.get(code)
+    return _text(title) if title is not None else code
 
 
 def outcome_label(outcome: str) -> str:
-    return OUTCOME_LABELS.get(outcome, outcome)
+    label = OUTCOME_LABELS.get(outcome)
+    return _text(label) if label is not None else outcome
 
 
 def file_size(size: int | None) -> str:

@@ -1,6 +1,6 @@
 """Forms shared by several pages."""
 from flask_wtf import FlaskForm
-from wtforms import EmailField, HiddenField, PasswordField, RadioField, SubmitField
+from wtforms import EmailField, PasswordField, RadioField, SubmitField
 from flask_babel import lazy_gettext as _l
 from wtforms.validators import DataRequired, Length
 
@@ -21,4 +21,3 @@ class LogoutForm(FlaskForm):
 
 class LanguageForm(FlaskForm):
     locale = RadioField(choices=list(LANGUAGE_NAMES.items()), validators=[DataRequired()])
-    next = HiddenField()

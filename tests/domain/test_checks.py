@@ -477,7 +477,7 @@ def test_lab_accredited_warns_for_an_unlisted_lab():
 def test_purity_passes_above_the_minimum():
     result = check("PURITY")
     assert result.outcome == PASS
-    assert result.message == "Purity 99.3 % meets the battery-grade minimum of 98.5 % for NISO4."
+    assert result.message == "Purity 99.3 % meets the battery-grade minimum (98.5 %) for NISO4."
 
 
 def test_purity_passes_exactly_at_the_minimum():
@@ -487,7 +487,7 @@ def test_purity_passes_exactly_at_the_minimum():
 def test_purity_fails_just_below_the_minimum():
     result = check("PURITY", make_batch(purity_pct=D("98.4999")))
     assert result.outcome == FAIL
-    assert result.message == "Purity 98.4999 % is below the battery-grade minimum of 98.5 % for NISO4."
+    assert result.message == "Purity 98.4999 %: below the battery-grade minimum (98.5 %) for NISO4."
     assert result.details["min_purity_pct"] == D("98.5")
 
 
@@ -826,7 +826,7 @@ def test_recycled_claim_passes_when_all_input_is_recycled():
     result = check("RECYCLED_CLAIM")
     assert result.outcome == PASS
     assert result.message == (
-        "The claimed recycled content of 100 % is backed by the computed 100 % "
+        "The claimed recycled content (100 %) is backed by the computed 100 % "
         "(100 % post-consumer, 0 % pre-consumer)."
     )
 
@@ -843,7 +843,7 @@ def test_recycled_claim_fails_just_above_the_computed_share():
     result = check("RECYCLED_CLAIM", make_batch(inputs=mixed_lots(), claimed_recycled_content_pct=D("75.0001")))
     assert result.outcome == FAIL
     assert result.message == (
-        "The claimed recycled content of 75.0001 % exceeds the computed 75 % "
+        "The claimed recycled content (75.0001 %) exceeds the computed 75 % "
         "(50 % post-consumer, 25 % pre-consumer)."
     )
 
@@ -872,7 +872,7 @@ def test_recycled_claim_fails_when_a_primary_lot_dilutes_a_full_claim():
 def test_recycled_claim_fails_when_nothing_backs_it():
     result = check("RECYCLED_CLAIM", make_batch(inputs=(), claimed_recycled_content_pct=D(0)))
     assert result.outcome == FAIL
-    assert result.message == "The claimed recycled content of 0 % is not backed: no input carries Ni."
+    assert result.message == "The claimed recycled content (0 %) is not backed: no input carries Ni."
     assert result.details["recycled_content_pct"] is None
 
 

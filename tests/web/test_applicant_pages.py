@@ -380,7 +380,7 @@ def test_a_failing_batch_says_what_to_fix(client, ctx, worker):
     assert progress["status"] == "checks_failed"
     page = text_of(client.get(f"/batches/{batch.id}"))
     purity = page[page.index('id="check-PURITY"'):page.index('id="check-IMPURITIES"')]
-    assert "outcome-fail" in purity and "Purity 97 % is below the battery-grade minimum of 98.5 %" in purity
+    assert "outcome-fail" in purity and "Purity 97 %: below the battery-grade minimum (98.5 %)" in purity
     assert "What to do:" in purity and "Refine the batch to at least 98.5 %" in purity
     assert 'href="#check-PURITY"' in page and "At least one check failed" in page
     assert "Fe 40 ppm (max 10 ppm)" in page

@@ -78,3 +78,23 @@ def test_pre_login_session_is_not_carried_into_the_signed_in_session(app, ctx):
     replay = app.test_client()
     replay.set_cookie("session", before)
     assert replay.get("/home").status_code == 302
+
+
+def test_the_language_switch_returns_to_the_same_page_and_is_remembered(client, ctx):
+    user = make_user("auditor")
+    login(client, user.email)
+    page = client.get("/home")
+    response = client.post("/language", data={"locale": "ko", "csrf_token": csrf_token_from(page.get_data(as_text=True))},
+                           headers={"Referer": "http://localhost/home?x=1"})
+    assert response.status_code == 302 and response.headers["Location"] == "/home?x=1"
+    assert '<html lang="ko">' in client.get("/home").get_data(as_text=True)
+    from certify.extensions import db
+    db.session.refresh(user)
+    assert user.locale == "ko"
+
+
+def test_the_language_switch_never_sends_a_visitor_elsewhere(client):
+    page = client.get("/login")
+    response = client.post("/language", data={"locale": "en", "csrf_token": csrf_token_from(page.get_data(as_text=True))},
+                           headers={"Referer": "https://evil.example/phish"})
+    assert response.headers["Location"] == "/home"
