@@ -22,7 +22,6 @@ from certify.api.schemas import (
     PublicLookupQuery,
     ReasonRequest,
 )
-from certify.certificate_pdf import render_certificate_pdf
 from certify.errors import NotFound, ValidationFailed
 from certify.extensions import db
 from certify.models import Certificate
@@ -80,10 +79,7 @@ def list_certificates():
 def certificate_pdf(number: str):
     """The certificate as a one-page bilingual PDF with a QR code to the public verification page."""
     certificate = get_certificate_for(current_user, number)
-    certificates.record_download(certificate, "pdf")
-    pdf = render_certificate_pdf(certificates.document_json(certificate), certificate.status,
-                                 certificates.verify_url(certificate))
-    return file_response(io.BytesIO(pdf), "application/pdf", f"{certificate.number}.pdf")
+    return file_response(io.BytesIO(certificates.pdf_of(certificate)), "application/pdf", f"{certificate.number}.pdf")
 
 
 @api.get("/certificates/<number>")

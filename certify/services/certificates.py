@@ -5,6 +5,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, select, text
 
+from certify.certificate_pdf import render_certificate_pdf
 from certify.domain import workflow
 from certify.domain.canonical import plain_json
 from certify.errors import Conflict, ValidationFailed
@@ -118,6 +119,12 @@ def find_public(number: str, code: str | None) -> Certificate | None:
 
 def verify_url(certificate: Certificate) -> str:
     return f"{current_app.config['PUBLIC_URL']}/verify/{certificate.number}?code={certificate.verification_code}"
+
+
+def pdf_of(certificate: Certificate) -> bytes:
+    """The certificate as its one-page PDF with the current status, recorded as a download."""
+    record_download(certificate, "pdf")
+    return render_certificate_pdf(document_json(certificate), certificate.status, verify_url(certificate))
 
 
 def record_download(certificate: Certificate, form: str) -> None:

@@ -36,6 +36,39 @@
     elapsedWrap.hidden = false;
   }
 
+  // The server renders the results (badges, numbers, fixes): one place for how they look. They replace
+  // the page's main content in place, so the reader stays where they are and nothing reloads.
+  function showResults() {
+    fetch(window.location.href, {headers: {"Accept": "text/html"}, credentials: "same-origin", cache: "no-store"})
+      .then(function (response) {
+        if (!response.ok) {
+          throw new Error("batch page not available: " + response.status);
+        }
+        return response.text();
+      })
+      .then(function (html) {
+        var fresh = new DOMParser().parseFromString(html, "text/html");
+        var main = document.getElementById("main");
+        var next = fresh.getElementById("main");
+        if (!main || !next) {
+          window.location.reload();
+          return;
+        }
+        main.replaceChildren.apply(main, Array.prototype.map.call(next.childNodes, function (node) {
+          return document.importNode(node, true);
+        }));
+        document.title = fresh.title;
+        var heading = main.querySelector("h1");
+        if (heading) {
+          heading.setAttribute("tabindex", "-1");
+          heading.focus();
+        }
+      })
+      .catch(function () {
+        window.location.reload();
+      });
+  }
+
   function schedule(delay) {
     window.setTimeout(poll, delay);
   }
@@ -59,8 +92,7 @@
           message.textContent = progress.message;
         }
         if (progress.phase === "done") {
-          // The server renders the results (badges, numbers, fixes): one place for how they look.
-          window.location.reload();
+          showResults();
           return;
         }
         schedule(POLL_MS);

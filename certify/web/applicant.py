@@ -1,4 +1,6 @@
 """The applicant's pages: feedstock lots, batches with their inputs and evidence, submission and check results."""
+import io
+
 from flask import (
     Blueprint,
     current_app,
@@ -29,12 +31,13 @@ from certify.extensions import db
 from certify.models import Allocation, Batch, CheckRun, Facility, FeedstockLot, Material
 from certify.security import (
     get_batch_for,
+    get_certificate_for,
     get_document_for,
     get_lot_for,
     roles_required,
     scoped,
 )
-from certify.services import batches, lots
+from certify.services import batches, certificates, lots
 from certify.storage import document_store
 from certify.web import formatting
 from certify.i18n import status_label
@@ -50,7 +53,7 @@ from certify.web.applicant_forms import (
     batch_form_data,
     changed_members,
 )
-from certify.web.downloads import attachment_response
+from certify.web.downloads import attachment_response, file_response
 
 applicant = Blueprint("applicant", __name__)
 
@@ -335,3 +338,11 @@ def upload_too_large(error):
         return render_error(413, CODES[413], message)
     flash(message, "error")
     return redirect(url_for("applicant.batch_page", batch_id=batch_id, _anchor="documents"))
+
+
+@applicant.get("/certificates/<number>.pdf")
+@roles_required("applicant")
+def certificate_pdf(number: str):
+    """The company's certificate as its bilingual PDF, with the QR code to the public verification page."""
+    certificate = get_certificate_for(current_user, number)
+    return file_response(io.BytesIO(certificates.pdf_of(certificate)), "application/pdf", f"{certificate.number}.pdf")

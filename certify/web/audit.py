@@ -4,6 +4,8 @@ import io
 import json
 
 from flask import Blueprint, Response, redirect, render_template, request, stream_with_context, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import Select, select
@@ -13,11 +15,11 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional, ValidationError
 
 from certify.api.batch_views import batch_json, batch_load_options, certificate_numbers, latest_runs
-from certify.certificate_pdf import render_certificate_pdf
 from certify.csv_export import csv_stream
 from certify.domain.canonical import plain_json
 from certify.domain.workflow import BATCH_STATUSES, CERTIFICATE_STATUSES
 from certify.extensions import db
+from certify.i18n import status_label
 from certify.models import AuditEvent, Batch, Certificate, Company, Material, User
 from certify.security import get_batch_for, get_certificate_for, get_document_for, roles_required, scoped
 from certify.services import bundles, certificates
@@ -27,6 +29,8 @@ from certify.timeutil import as_utc, isoformat_z, utcnow
 from certify.web import formatting
 from certify.web.admin_forms import strip
 from certify.web.downloads import attachment_response, file_response
+from certify.web.review import check_messages
+from certify.web.review_forms import value_label
 
 audit = Blueprint("audit", __name__, url_prefix="/audit")
 
@@ -42,6 +46,12 @@ REGISTER_COLUMNS = ("number", "status", "company", "business_registration_no", "
                     "quantity_kg", "recycled_content_pct", "post_consumer_pct", "pre_consumer_pct",
                     "production_start", "production_end", "issued_at", "status_changed_at", "key_id",
                     "verification_code")
+# Audited objects as people read them on the trail page; the stored codes stay as they are.
+OBJECT_TYPE_LABELS = {
+    "batch": _l("batch"), "certificate": _l("certificate"), "company": _l("company"), "facility": _l("facility"),
+    "feedstock_lot": _l("feedstock lot"), "lab": _l("laboratory"), "material": _l("material"), "user": _l("user"),
+    "check_run": _l("check run"), "document": _l("document"),
+}
 
 # Registered for the whole app (as the applicant's blueprint does), so these pages never depend on another blueprint.
 for _name, _filter in formatting.FILTERS.items():
@@ -56,29 +66,29 @@ class SearchForm(FlaskForm):
     class Meta:
         csrf = False
 
-    number = StringField("Number", filters=[strip], validators=[Optional(), Length(max=20)],
-                         description="or its beginning")
-    company = SelectField("Company", validators=[Optional()])
-    material = SelectField("Material", validators=[Optional()])
-    status = SelectField("Status", validators=[Optional()])
-    period_from = DateField("from", validators=[Optional()])
-    period_to = DateField("to", validators=[Optional()])
+    number = StringField(_l("Number"), filters=[strip], description=_l("or its beginning"), validators=[
+        Optional(), Length(max=20, message=_l("A number has at most %(max)d characters."))])
+    company = SelectField(_l("Company"), validators=[Optional()])
+    material = SelectField(_l("Material"), validators=[Optional()])
+    status = SelectField(_l("Status"), validators=[Optional()])
+    period_from = DateField(_l("from"), validators=[Optional()])
+    period_to = DateField(_l("to"), validators=[Optional()])
     period_legend = period_hint = ""
 
     def __init__(self, statuses: tuple[str, ...], **kwargs):
         super().__init__(formdata=request.args, **kwargs)
         companies = db.session.scalars(select(Company).order_by(Company.name, Company.id)).all()
         materials = db.session.scalars(select(Material).order_by(Material.code)).all()
-        self.company.choices = [SelectChoice("", "all companies")] + [
+        self.company.choices = [SelectChoice("", _("all companies"))] + [
             SelectChoice(str(c.id), c.name) for c in companies]
-        self.material.choices = [SelectChoice("", "all materials")] + [
+        self.material.choices = [SelectChoice("", _("all materials"))] + [
             SelectChoice(m.code, f"{m.code} · {m.name}") for m in materials]
-        self.status.choices = [SelectChoice("", "any status")] + [
-            SelectChoice(s, formatting.words(s)) for s in statuses]
+        self.status.choices = [SelectChoice("", _("any status"))] + [
+            SelectChoice(s, status_label(s)) for s in statuses]
 
     def validate_period_to(self, field):
         if field.data and self.period_from.data and field.data < self.period_from.data:
-            raise ValidationError("The end of the period is before its start.")
+            raise ValidationError(_("The end of the period is before its start."))
 
     def number_prefix(self) -> str | None:
         # Numbers are upper case and fixed width, so a prefix search also finds one whole number exactly.
@@ -95,25 +105,26 @@ class SearchForm(FlaskForm):
 class BatchSearchForm(SearchForm):
     def __init__(self):
         super().__init__(BATCH_STATUSES)
-        self.number.label.text = "Batch no."
-        self.period_legend, self.period_hint = "Production period", "Batches whose period overlaps these days"
+        self.number.label.text = _("Batch no.")
+        self.period_legend, self.period_hint = _("Production period"), _("Batches whose period overlaps these days")
 
 
 class CertificateSearchForm(SearchForm):
     def __init__(self):
         super().__init__(CERTIFICATE_STATUSES)
-        self.number.label.text = "Certificate no."
-        self.period_legend, self.period_hint = "Issued", "Both days included (UTC)"
+        self.number.label.text = _("Certificate no.")
+        self.period_legend, self.period_hint = _("Issued"), _("Both days included (UTC)")
 
 
 class TrailForm(FlaskForm):
     class Meta:
         csrf = False
 
-    object_type = SelectField("Object", validators=[Optional()],
-                              choices=[SelectChoice("", "any object")] + [
-                                  SelectChoice(t, formatting.words(t)) for t in AUDITED_OBJECT_TYPES])
-    object_id = StringField("Id or number", filters=[strip], validators=[Optional(), Length(max=40)])
+    object_type = SelectField(_l("Object"), validators=[Optional()],
+                              choices=[SelectChoice("", _l("any object"))] + [
+                                  SelectChoice(t, OBJECT_TYPE_LABELS[t]) for t in AUDITED_OBJECT_TYPES])
+    object_id = StringField(_l("Id or number"), filters=[strip], validators=[
+        Optional(), Length(max=40, message=_l("An id or number has at most %(max)d characters."))])
 
     def __init__(self):
         super().__init__(formdata=request.args)
@@ -197,7 +208,15 @@ def to_the_second(value: dt.datetime) -> str:
 
 @audit.context_processor
 def page_helpers():
-    return {"pretty_json": pretty_json, "to_the_second": to_the_second}
+    return {"pretty_json": pretty_json, "to_the_second": to_the_second, "value_label": value_label,
+            "object_type_label": object_type_label}
+
+
+def object_type_label(object_type: str | None) -> str:
+    if not object_type:
+        return ""
+    label = OBJECT_TYPE_LABELS.get(object_type)
+    return str(label) if label is not None else formatting.words(object_type)
 
 
 def certificate_document_text(certificate: Certificate) -> str:
@@ -254,10 +273,12 @@ def trail_subject(object_type: str | None, object_id: str | None) -> dict | None
     if object_type == "batch" and object_id and object_id.isdigit():
         number = db.session.scalar(select(Batch.number).where(Batch.id == int(object_id)))
         if number:
-            return {"label": f"batch {number}", "url": url_for("audit.batch_page", batch_id=int(object_id))}
+            return {"kind": "batch", "label": _("batch %(number)s", number=number),
+                    "url": url_for("audit.batch_page", batch_id=int(object_id))}
     if object_type == "certificate" and object_id:
         if db.session.scalar(select(Certificate.id).where(Certificate.number == object_id)):
-            return {"label": f"certificate {object_id}", "url": url_for("audit.certificate_page", number=object_id)}
+            return {"kind": "certificate", "label": _("certificate %(number)s", number=object_id),
+                    "url": url_for("audit.certificate_page", number=object_id)}
     return None
 
 
@@ -297,6 +318,7 @@ def batch_page(batch_id: int):
     view = batch_json(batch, run, certificate.number if certificate else None)
     return render_template("audit/batch.html", batch=batch, view=view, run=run, certificate=certificate,
                            material=db.session.get(Material, batch.material_code),
+                           check_messages=check_messages(run),
                            reviewers=emails_of(decision.reviewer_id for decision in batch.decisions))
 
 
@@ -351,8 +373,7 @@ def certificate_register_csv():
 def certificate_pdf(number: str):
     """The certificate as its bilingual PDF, with the QR code to the public verification page."""
     certificate = get_certificate_for(current_user, number)
-    pdf = render_certificate_pdf(certificates.document_json(certificate), certificate.status,
-                                 certificates.verify_url(certificate))
+    pdf = certificates.pdf_of(certificate)
     return file_response(io.BytesIO(pdf), "application/pdf", f"{certificate.number}.pdf")
 
 

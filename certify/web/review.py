@@ -3,13 +3,14 @@ import datetime as dt
 import io
 
 from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import joinedload
 
 from certify.api.batch_views import batch_json, batch_load_options, certificate_numbers, latest_runs
-from certify.certificate_pdf import render_certificate_pdf
 from certify.domain import workflow
+from certify.domain.checks import MESSAGES as CHECK_MESSAGES
 from certify.errors import ApiError
 from certify.extensions import db
 from certify.models import AuditEvent, Batch, Certificate, CheckResult, CheckRun, Company, Decision, Material, User
@@ -19,7 +20,7 @@ from certify.services import review as review_service
 from certify.storage import document_store
 from certify.timeutil import as_utc, utcnow
 from certify.web.downloads import file_response
-from certify.web.review_forms import DecisionForm, NumberSearchForm, QueueFilterForm, ReasonForm
+from certify.web.review_forms import DecisionForm, NumberSearchForm, QueueFilterForm, ReasonForm, value_label
 
 review = Blueprint("review", __name__, url_prefix="/review")
 
@@ -28,6 +29,28 @@ MAX_HISTORY_EVENTS = 200
 # Types a browser shows with its own viewer and never runs; anything else is always a download.
 INLINE_MEDIA_TYPES = ("application/pdf", "image/png", "image/jpeg")
 STATUS_EVENTS = {"suspend": "suspended", "reinstate": "reinstated", "revoke": "revoked"}
+
+
+@review.context_processor
+def page_helpers():
+    return {"value_label": value_label}
+
+
+def check_messages(run: CheckRun | None) -> dict[str, str]:
+    """Each check's message in the reader's language, by check code: its template translated, then filled in.
+
+    A template that no longer matches the stored parameters falls back to the message as the check wrote it.
+    """
+    if run is None:
+        return {}
+    messages = {}
+    for result in run.results:
+        template = CHECK_MESSAGES.get(result.message_key)
+        try:
+            messages[result.code] = _(template).format(**(result.params or {})) if template else result.message
+        except (KeyError, IndexError, ValueError):
+            messages[result.code] = result.message
+    return messages
 
 
 # Queue
@@ -142,7 +165,8 @@ def render_batch_page(batch: Batch, form: DecisionForm | None = None, status: in
     return render_template(
         "review/batch.html", batch=batch, view=view, run=run, material=db.session.get(Material, batch.material_code),
         reviewers=reviewers, approvers=approvers, form=form, inline_ids=inline_document_ids(batch, run),
-        element_kg=input_element_kg(run), decidable=batch.status == workflow.AWAITING_REVIEW), status
+        element_kg=input_element_kg(run), check_messages=check_messages(run),
+        decidable=batch.status == workflow.AWAITING_REVIEW), status
 
 
 def batch_page_options():
@@ -179,8 +203,9 @@ def decide(batch_id: int):
         stale, number = batch.version != form.version.data, batch.number
         db.session.rollback()
         if stale:
-            flash(f"Someone else decided on batch {number} meanwhile, so your decision was not recorded. "
-                  f"The page now shows its current state: decide again if it still needs you.", "error")
+            flash(_("Someone else decided on batch %(number)s meanwhile, so your decision was not recorded. "
+                    "The page now shows its current state: decide again if it still needs you.", number=number),
+                  "error")
         elif refusal.fields:
             show_refusal(form, refusal)
             return render_batch_page(get_batch_for(current_user, batch_id, options=batch_page_options()), form,
@@ -195,13 +220,14 @@ def decide(batch_id: int):
 def decision_message(batch: Batch) -> str:
     if batch.status == workflow.APPROVED:
         number = certificate_numbers([batch.id]).get(batch.id)
-        return f"Batch {batch.number} is approved: certificate {number} is issued."
+        return _("Batch %(batch)s is approved: certificate %(certificate)s is issued.", batch=batch.number,
+                 certificate=number)
     if batch.status == workflow.AWAITING_REVIEW:
-        return (f"Your approval of batch {batch.number} is recorded; it needs {batch.approvals_required} "
-                f"approvals, so a second reviewer must approve it too.")
+        return _("Your approval of batch %(batch)s is recorded; it needs %(required)s approvals, so a second "
+                 "reviewer must approve it too.", batch=batch.number, required=batch.approvals_required)
     if batch.status == workflow.REJECTED:
-        return f"Batch {batch.number} is rejected."
-    return f"Changes are requested on batch {batch.number}: the applicant can edit and resubmit it."
+        return _("Batch %(batch)s is rejected.", batch=batch.number)
+    return _("Changes are requested on batch %(batch)s: the applicant can edit and resubmit it.", batch=batch.number)
 
 
 @review.get("/batches/<int:batch_id>/documents/<int:document_id>")
@@ -248,7 +274,8 @@ def status_history(certificate: Certificate) -> list[dict]:
     actor_ids = {event.actor_id for event in events if event.actor_id is not None}
     actors = {user.id: user.email for user in db.session.scalars(select(User).where(User.id.in_(actor_ids)))}
     return [{"at": event.at, "action": event.action.removeprefix("certificate."),
-             "actor": actors.get(event.actor_id, "the service" if event.actor_id is None else f"user {event.actor_id}"),
+             "actor": actors.get(event.actor_id, _("the service") if event.actor_id is None
+                                 else _("user %(id)s", id=event.actor_id)),
              "from": (event.data or {}).get("from"), "to": (event.data or {}).get("to", "valid"),
              "reason": (event.data or {}).get("reason")} for event in events]
 
@@ -282,8 +309,7 @@ def certificate_page(number: str):
 def certificate_pdf(number: str):
     """The certificate as PDF with its current status, as the applicant and the API get it."""
     certificate = get_certificate_for(current_user, number)
-    pdf = render_certificate_pdf(certificates.document_json(certificate), certificate.status,
-                                 certificates.verify_url(certificate))
+    pdf = certificates.pdf_of(certificate)
     return file_response(io.BytesIO(pdf), "application/pdf", f"{certificate.number}.pdf")
 
 
@@ -312,11 +338,18 @@ def change_status(number: str, event: str, *, page: str = "certificate"):
             return render_status_page(get_certificate_for(current_user, number), page, {event: form}, status=422)
         flash(refusal.message, "error")
     else:
-        flash(f"Certificate {certificate.number} is {STATUS_EVENTS[event]}"
-              f"{'' if event != 'reinstate' else ': it is valid again'}.", "info")
+        flash(status_changed_message(event, certificate.number), "info")
     if page == "revoke":
         return redirect(url_for("review.revoke_page", number=number))
     return redirect(url_for("review.certificate_page", number=number))
+
+
+def status_changed_message(event: str, number: str) -> str:
+    if event == "suspend":
+        return _("Certificate %(number)s is suspended.", number=number)
+    if event == "reinstate":
+        return _("Certificate %(number)s is reinstated: it is valid again.", number=number)
+    return _("Certificate %(number)s is revoked.", number=number)
 
 
 def render_status_page(certificate: Certificate, page: str, submitted: dict, status: int):

@@ -130,7 +130,7 @@ def test_lot_form_shows_each_problem_beside_its_field(client, ctx):
     assert "This is required." in errors_beside(html, "category")
     content_errors = errors_beside(html, "element_content_pct")
     assert "Line 2" in content_errors and "not an element symbol" in content_errors
-    assert "Co: must be less than or equal to 100" in content_errors
+    assert "Co: must be at most 100" in content_errors
     assert "Line 5: Write decimals with a point (6.2)" in content_errors  # never silently read as 61 %
     assert db.session.scalar(db.select(db.func.count(FeedstockLot.id))) == 0
 
