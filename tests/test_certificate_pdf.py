@@ -3,7 +3,6 @@ import io
 import subprocess
 
 import pypdf
-import pytest
 import segno
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 

@@ -10,7 +10,6 @@ import zipfile
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from pypdf import PdfReader
 
-from certify.extensions import db
 from certify.services import admin
 from tests.helpers import (
     Applicant,
