@@ -38,8 +38,8 @@ FIELD_MESSAGES = {
     "string_pattern_mismatch": _l("is not in the expected form"),
     "dict_type": _l("must be an object of names and values"),
     "list_type": _l("must be a list"),
-    "too_short": _l("must have at least %(min_length)s entries"),
-    "too_long": _l("must have at most %(max_length)s entries"),
+    "too_short": _l("is too short: at least %(min_length)s needed"),
+    "too_long": _l("is too long: at most %(max_length)s allowed"),
 }
 
 

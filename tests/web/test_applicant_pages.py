@@ -202,7 +202,7 @@ def test_blank_extra_rows_are_ignored_and_no_rows_at_all_is_refused(client, ctx)
     assert len(batch.allocations) == 1
     response = submit_form(client, "/batches/new", batch_form(applicant.facility, [("", "")]))
     assert response.status_code == 422
-    assert "at least 1 item" in text_of(response)
+    assert "at least 1 needed" in text_of(response)
 
 
 def test_batch_form_shows_each_problem_beside_its_field(client, ctx):
