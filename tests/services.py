@@ -36,6 +36,14 @@ def drop_database(base_url: str, name: str) -> None:
     engine.dispose()
 
 
+def die_with_parent() -> None:
+    """In the child before exec: ask Linux to stop it when the test run that started it dies, however it dies."""
+    import ctypes
+
+    pr_set_pdeathsig = 1
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+
 class WorkerProcess:
     """`celery --app workers worker --beat` as a child process, with its log kept for failing tests."""
 
@@ -54,7 +62,7 @@ class WorkerProcess:
             command += ["--beat", "--schedule", str(schedule)]
         self.log = open(self.log_path, "ab")
         self.process = subprocess.Popen(command, cwd=PROJECT_DIR, env=env, stdout=self.log, stderr=subprocess.STDOUT,
-                                        start_new_session=True)
+                                        start_new_session=True, preexec_fn=die_with_parent)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -105,7 +113,8 @@ class RedisServer:
 
     def start(self) -> None:
         self.process = subprocess.Popen(["redis-server", "--bind", "127.0.0.1", "--port", str(self.port),
-                                         "--save", "", "--appendonly", "no"], stdout=subprocess.DEVNULL)
+                                         "--save", "", "--appendonly", "no"], stdout=subprocess.DEVNULL,
+                                        preexec_fn=die_with_parent)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             if subprocess.run(["redis-cli", "-p", str(self.port), "ping"], capture_output=True).returncode == 0:

@@ -11,7 +11,7 @@ from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import sync_playwright
 
 from tests.e2e.browser import CHROMIUM, LAUNCH_ARGS, sign_in, slug
-from tests.services import PROJECT_DIR, free_port
+from tests.services import PROJECT_DIR, die_with_parent, free_port
 
 ARTIFACTS_DIR = PROJECT_DIR / "test-artifacts" / "e2e"
 STEP = pytest.StashKey[str]()
@@ -32,7 +32,8 @@ class LiveServer:
                    "--log-level", "warning", "certify:create_app()"]
         self.log = open(self.log_path, "ab")
         self.process = subprocess.Popen(command, cwd=PROJECT_DIR, env={**os.environ, **self.settings},
-                                        stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+                                        stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True,
+                                        preexec_fn=die_with_parent)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
