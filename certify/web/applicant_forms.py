@@ -178,7 +178,8 @@ class SchemaForm(FlaskForm):
     payload: dict | None = None
 
     def collect(self) -> dict:
-        raise NotImplementedError
+        """What the form collected, shaped as the schema's members; each concrete form says how."""
+        raise TypeError(f"{type(self).__name__} must define collect()")
 
     def validate(self, extra_validators=None) -> bool:
         parsed = super().validate(extra_validators)
