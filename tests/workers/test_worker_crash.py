@@ -1,0 +1,71 @@
+"""A worker killed with SIGKILL while check runs are in flight: a new worker finishes every run, once."""
+import signal
+import time
+
+import pytest
+
+from certify import create_app
+from certify.domain.checks import CHECK_CODES
+from certify.extensions import db
+from certify.models import CheckResult, CheckRun
+from config import TestConfig, database_url
+from tests.conftest import IsolatedClient
+from tests.helpers import Applicant, lot_held
+from tests.services import RedisServer, WorkerProcess
+
+
+@pytest.fixture()
+def private_stack(app_settings):
+    """A redis-server and workers of this test's own, so killing them harms no other test."""
+    redis = RedisServer()
+    redis.start()
+    settings = {**app_settings, "CERTIFY_BROKER_URL": redis.url}
+    app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=database_url(settings["CERTIFY_DATABASE_URL"]),
+                     BROKER_URL=redis.url, TASK_QUEUE=settings["CERTIFY_TASK_QUEUE"],
+                     STORAGE_DIR=settings["CERTIFY_STORAGE_DIR"], SIGNING_KEY_FILE=settings["CERTIFY_SIGNING_KEY_FILE"],
+                     INSTANCE_DIR=settings["CERTIFY_INSTANCE_DIR"])
+    app.test_client_class = IsolatedClient
+    workers = []
+
+    def start_worker(name):
+        worker = WorkerProcess(settings, name=name)
+        worker.start()
+        workers.append(worker)
+        return worker
+
+    yield app, start_worker
+    for worker in workers:
+        worker.stop()
+    redis.stop()
+    with app.app_context():
+        db.engine.dispose()
+
+
+def test_runs_in_flight_when_the_worker_is_killed_all_finish_exactly_once(private_stack, ctx):
+    app, start_worker = private_stack
+    client = app.test_client()
+    applicant = Applicant(client)
+    lot = applicant.lot(mass_kg=100000)
+    batches = [applicant.ready_batch(lot_id=lot["id"], mass_kg=11000, tag=str(n)) for n in range(3)]
+    first = start_worker("doomed")
+    with app.app_context(), lot_held(lot["lot_no"]):
+        for batch in batches:
+            assert applicant.post(f"/api/v1/batches/{batch['id']}/submit").status_code == 202
+        # The worker's pool now holds runs blocked on the lot's row lock, inside their transactions.
+        deadline = time.monotonic() + 30
+        while b"certify.run_checks" not in first.log_path.read_bytes() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        first.kill(signal.SIGKILL)
+    start_worker("rescuer")
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        statuses = [applicant.get(f"/api/v1/batches/{b['id']}").get_json()["status"] for b in batches]
+        if "checking" not in statuses:
+            break
+        time.sleep(0.5)
+    assert statuses == ["awaiting_review"] * 3
+    db.session.expire_all()
+    runs = db.session.scalars(db.select(CheckRun).order_by(CheckRun.id)).all()
+    assert [run.state for run in runs] == ["done"] * 3
+    assert any(run.attempts >= 2 for run in runs), "no run was in flight in the killed worker"
+    assert db.session.scalar(db.select(db.func.count(CheckResult.id))) == 3 * len(CHECK_CODES)
