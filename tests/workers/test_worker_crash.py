@@ -51,10 +51,17 @@ def test_runs_in_flight_when_the_worker_is_killed_all_finish_exactly_once(privat
     with app.app_context(), lot_held(lot["lot_no"]):
         for batch in batches:
             assert applicant.post(f"/api/v1/batches/{batch['id']}/submit").status_code == 202
-        # The worker's pool now holds runs blocked on the lot's row lock, inside their transactions.
+        # Wait until both pool processes have claimed a run and are blocked on the lot's row lock, inside
+        # their transactions: each has counted its attempt already.
         deadline = time.monotonic() + 30
-        while b"certify.run_checks" not in first.log_path.read_bytes() and time.monotonic() < deadline:
+        while time.monotonic() < deadline:
+            db.session.expire_all()
+            started = db.session.scalar(db.select(db.func.count(CheckRun.id)).where(CheckRun.attempts >= 1))
+            db.session.rollback()
+            if started >= 2:
+                break
             time.sleep(0.2)
+        assert started >= 2, first.tail()
         first.kill(signal.SIGKILL)
     start_worker("rescuer")
     deadline = time.monotonic() + 120
