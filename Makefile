@@ -3,18 +3,24 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+DEV_STAMP := $(VENV)/.installed-dev
 PORT ?= 5000
 DEV_ENV := CERTIFY_ENV=development
 
 .PHONY: run test install translations clean-instance
 
+# The service's own dependencies (make run); the test tools come on top for make test.
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -e .
 	touch $(STAMP)
 
-install: $(STAMP)
+$(DEV_STAMP): $(STAMP)
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(DEV_STAMP)
+
+install: $(DEV_STAMP)
 
 # The Korean message catalogues, one per area of the app, compiled for Flask-Babel.
 CATALOGUES := $(wildcard certify/translations/*/ko/LC_MESSAGES/messages.po)
@@ -38,7 +44,7 @@ run: $(STAMP) translations
 	$(DEV_ENV) $(BIN)/flask --app certify run --port $(PORT)
 
 # The whole suite, against PostgreSQL and Redis on this machine (CERTIFY_TEST_DATABASE_URL, CERTIFY_TEST_BROKER_URL).
-test: $(STAMP) translations
+test: $(DEV_STAMP) translations
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 clean-instance:
