@@ -5,7 +5,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlalchemy import Select, select
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
 from certify.errors import ApiError, Conflict, NotFound, ValidationFailed
@@ -25,6 +25,7 @@ from certify.web.admin_forms import (
     UserForm,
     sentence,
 )
+from certify.web.paging import newest_first
 
 admin = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -43,15 +44,6 @@ def label(value: str) -> str:
     known = PROCESS_LABELS.get(value) or ROLE_LABELS.get(value)
     return str(known) if known is not None else formatting.words(value).capitalize()
 
-
-def newest_first(statement: Select, id_column) -> tuple[list, int | None]:
-    """One bounded page, newest first; `?before=<id>` walks to older rows (keyset: stable under inserts)."""
-    before = request.args.get("before", type=int)
-    if before is not None:
-        statement = statement.where(id_column < before)
-    rows = db.session.scalars(statement.order_by(id_column.desc()).limit(PAGE_SIZE + 1)).unique().all()
-    older = rows[PAGE_SIZE - 1].id if len(rows) > PAGE_SIZE else None
-    return rows[:PAGE_SIZE], older
 
 
 def companies_by_name() -> list[Company]:
@@ -94,7 +86,7 @@ def index():
 @roles_required("admin")
 def companies():
     """Registered companies, newest first."""
-    page, older = newest_first(select(Company).options(selectinload(Company.facilities)), Company.id)
+    page, older = newest_first(select(Company).options(selectinload(Company.facilities)), Company.id, PAGE_SIZE)
     return render_template("admin/companies.html", companies=page, older=older)
 
 
@@ -125,7 +117,7 @@ def facilities():
     if company_id is not None:
         company = db.session.get(Company, company_id)
         statement = statement.where(Facility.company_id == company_id)
-    page, older = newest_first(statement, Facility.id)
+    page, older = newest_first(statement, Facility.id, PAGE_SIZE)
     return render_template("admin/facilities.html", facilities=page, older=older, company=company)
 
 
@@ -153,7 +145,7 @@ def new_facility():
 @roles_required("admin")
 def users():
     """User accounts with their role and company, newest first."""
-    page, older = newest_first(select(User).options(joinedload(User.company)), User.id)
+    page, older = newest_first(select(User).options(joinedload(User.company)), User.id, PAGE_SIZE)
     return render_template("admin/users.html", users=page, older=older)
 
 
@@ -179,7 +171,7 @@ def new_user():
 @roles_required("admin")
 def labs():
     """The accredited laboratories whose assay reports are accepted, newest first."""
-    page, older = newest_first(select(Lab), Lab.id)
+    page, older = newest_first(select(Lab), Lab.id, PAGE_SIZE)
     return render_template("admin/labs.html", labs=page, older=older)
 
 

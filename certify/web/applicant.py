@@ -13,7 +13,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import Select, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -28,6 +28,7 @@ from certify.domain.checks import CHECK_CODES
 from certify.domain.facts import REQUIRED_DOCUMENT_KINDS
 from certify.errors import CODES, ApiError, Conflict, ValidationFailed, render_error
 from certify.extensions import db
+from certify.i18n import status_label
 from certify.models import Allocation, Batch, CheckRun, Facility, FeedstockLot, Material
 from certify.security import (
     get_batch_for,
@@ -40,7 +41,6 @@ from certify.security import (
 from certify.services import batches, certificates, lots
 from certify.storage import document_store
 from certify.web import formatting
-from certify.i18n import status_label
 from certify.web.applicant_forms import (
     CATEGORY_LABELS,
     DECISION_LABELS,
@@ -54,6 +54,7 @@ from certify.web.applicant_forms import (
     changed_members,
 )
 from certify.web.downloads import attachment_response, file_response
+from certify.web.paging import newest_first
 
 applicant = Blueprint("applicant", __name__)
 
@@ -72,15 +73,6 @@ def value_labels():
 
 
 # Helpers: what the views read. Writing is the services' job.
-
-def newest_first(statement: Select, id_column) -> tuple[list, int | None]:
-    """One bounded page, newest first; `?before=<id>` walks to older rows (keyset: stable under inserts)."""
-    before = request.args.get("before", type=int)
-    if before is not None:
-        statement = statement.where(id_column < before)
-    rows = db.session.scalars(statement.order_by(id_column.desc()).limit(PAGE_SIZE + 1)).unique().all()
-    older = rows[PAGE_SIZE - 1].id if len(rows) > PAGE_SIZE else None
-    return rows[:PAGE_SIZE], older
 
 
 def own_facilities() -> list[Facility]:
@@ -159,7 +151,7 @@ def render_batch_page(batch: Batch, upload_form: DocumentForm | None = None, sta
 def lot_list():
     """The company's feedstock lots, newest first, with the mass still free on each."""
     page, older = newest_first(scoped(select(FeedstockLot), FeedstockLot, current_user)
-                               .options(joinedload(FeedstockLot.facility)), FeedstockLot.id)
+                               .options(joinedload(FeedstockLot.facility)), FeedstockLot.id, PAGE_SIZE)
     allocated = lots.allocated_kg([lot.id for lot in page])
     return render_template("applicant/lots.html", lots=page, older=older, allocated=allocated)
 
@@ -201,7 +193,7 @@ def batch_list():
     status = request.args.get("status")
     if status in workflow.BATCH_STATUSES:
         statement = statement.where(Batch.status == status)
-    page, older = newest_first(statement, Batch.id)
+    page, older = newest_first(statement, Batch.id, PAGE_SIZE)
     return render_template("applicant/batches.html", batches=page, older=older, status=status,
                            statuses=workflow.BATCH_STATUSES)
 

@@ -29,6 +29,7 @@ from certify.timeutil import as_utc, isoformat_z, utcnow
 from certify.web import formatting
 from certify.web.admin_forms import strip
 from certify.web.downloads import attachment_response, file_response
+from certify.web.paging import newest_first
 from certify.web.review import check_messages
 from certify.web.review_forms import value_label
 
@@ -139,15 +140,6 @@ class TrailForm(FlaskForm):
 def page_size() -> int:
     return min(max(request.args.get("limit", DEFAULT_PAGE_SIZE, type=int), 1), MAX_PAGE_SIZE)
 
-
-def newest_first(statement: Select, id_column, size: int) -> tuple[list, int | None]:
-    """One bounded page, newest first; `?before=<id>` walks to older rows (keyset: stable under inserts)."""
-    before = request.args.get("before", type=int)
-    if before is not None:
-        statement = statement.where(id_column < before)
-    rows = db.session.scalars(statement.order_by(id_column.desc()).limit(size + 1)).unique().all()
-    older = rows[size - 1].id if len(rows) > size else None
-    return rows[:size], older
 
 
 def start_of_day(day: dt.date) -> dt.datetime:

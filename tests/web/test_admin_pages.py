@@ -417,3 +417,9 @@ def test_impurity_lines_parse_to_exact_numbers():
 
 def test_empty_impurity_lines_limit_nothing():
     assert parse_impurity_lines("\n  \n") == ({}, [])
+
+
+def test_an_older_page_cursor_beyond_any_id_is_ignored_not_an_error(client, ctx):
+    admin_user = make_user("admin", email="pager-admin@certify.test")
+    login(client, admin_user.email)
+    assert client.get("/admin/companies?before=99999999999").status_code == 200
