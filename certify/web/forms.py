@@ -1,7 +1,7 @@
 """Forms shared by several pages."""
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, RadioField, SubmitField
-from flask_babel import lazy_gettext as _l
 from wtforms.validators import DataRequired, Length
 
 from certify.i18n import LANGUAGE_NAMES
