@@ -55,6 +55,10 @@ class Config:
     CHECK_RUN_GRACE = timedelta(seconds=_env_int("CERTIFY_CHECK_RUN_GRACE_SECONDS", 120))
     CHECK_RUN_MAX_ATTEMPTS = _env_int("CERTIFY_CHECK_RUN_MAX_ATTEMPTS", 5)
     SWEEP_INTERVAL_SECONDS = _env_int("CERTIFY_SWEEP_INTERVAL_SECONDS", 30)
+    # Bounds on one check run: reading one document, and the whole run (Celery's soft limit; the hard one,
+    # a minute later, kills the pool process and the attempt cap above ends the run).
+    DOCUMENT_READ_SECONDS = _env_int("CERTIFY_DOCUMENT_READ_SECONDS", 30)
+    CHECK_RUN_SOFT_SECONDS = _env_int("CERTIFY_CHECK_RUN_SOFT_SECONDS", 120)
 
     # Sessions: server-checked (session_version), short idle and absolute lifetimes.
     SESSION_COOKIE_HTTPONLY = True

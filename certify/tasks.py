@@ -24,8 +24,8 @@ def celery_config(app: Flask) -> dict:
         "task_acks_late": True,
         "task_reject_on_worker_lost": True,
         "worker_prefetch_multiplier": 1,
-        "task_soft_time_limit": 120,
-        "task_time_limit": 180,
+        "task_soft_time_limit": app.config["CHECK_RUN_SOFT_SECONDS"],
+        "task_time_limit": app.config["CHECK_RUN_SOFT_SECONDS"] + 60,
         "broker_connection_retry_on_startup": True,
         # Publishing while the broker is down fails fast; the sweep publishes later (notes.md).
         "task_publish_retry_policy": {"max_retries": 2, "interval_start": 0, "interval_step": 0.2,

@@ -88,6 +88,11 @@ class WorkerProcess:
         if getattr(self, "log", None):
             self.log.close()
 
+    def pool_processes(self) -> list[int]:
+        """The pids of the worker's pool processes (its children; started without beat, nothing else)."""
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children").read_text().split()
+        return [int(pid) for pid in children]
+
     def tail(self, lines: int = 60) -> str:
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
 

@@ -2,6 +2,7 @@
 import logging
 
 from celery import shared_task
+from celery.exceptions import SoftTimeLimitExceeded
 from sqlalchemy.exc import OperationalError
 
 from certify.services import checks
@@ -15,6 +16,8 @@ def run_checks(self, run_id: int) -> str:
     """Runs the checks of one check run; a duplicate or late delivery finds nothing to do."""
     try:
         outcome = checks.execute_run(run_id)
+    except SoftTimeLimitExceeded:
+        outcome = checks.end_run_out_of_time(run_id)
     except OperationalError as error:  # the database is away: try again shortly; the sweep is the backstop
         raise self.retry(exc=error, countdown=min(2 ** self.request.retries, 30))
     log.info("check run %s: %s", run_id, outcome)

@@ -1,11 +1,14 @@
 """Opening a stored document safely for the DOC_FORMAT and ASSAY_MATCH checks: is it sound, what does it say."""
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import math
 import os
 import re
+import signal
+import threading
 import zipfile
 from dataclasses import dataclass
 from decimal import Decimal
@@ -71,13 +74,42 @@ class _Refused(Exception):
     """A plain-English reason the file fails, raised from deep inside a reader."""
 
 
+class _OutOfTime(BaseException):
+    """Raised by the reading-time alarm. Not an Exception, so that no parser's `except Exception` swallows it."""
+
+
+@contextlib.contextmanager
+def _time_budget(seconds: float | None) -> Iterator[None]:
+    """Interrupts the block after `seconds` of wall time: a file crafted to be slow cannot hold a worker.
+
+    Signals reach only the main thread, which is where a worker process runs its task; elsewhere (a test
+    driving check runs from threads) the block runs unbounded, within the size limits above.
+    """
+    if not seconds or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def out_of_time(_signum, _frame):
+        raise _OutOfTime
+
+    previous = signal.signal(signal.SIGALRM, out_of_time)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
 def inspect_document(
     path: str | os.PathLike[str],
     media_type: str,
     *,
     max_uncompressed_bytes: int = MAX_XLSX_UNCOMPRESSED_BYTES,
+    seconds: float | None = None,
 ) -> Inspection:
-    """Opens the stored file as `media_type` within fixed bounds and reports what is wrong with it.
+    """Opens the stored file as `media_type` within fixed bounds (and `seconds`, when given) and reports what
+    is wrong with it.
 
     Never raises for anything the file contains; raises OSError only when the file cannot be opened.
     """
@@ -91,19 +123,26 @@ def inspect_document(
             actual = _KIND[sniffed] if sniffed else "none of the accepted types"
             return Inspection(reason or f"the file was recorded as {kind} but its content is {actual}")
         try:
-            if media_type == PDF:
-                return _inspect_pdf(fh)
-            if media_type == CSV:
-                return _inspect_csv(fh)
-            if media_type == XLSX:
-                return _inspect_xlsx(fh, max_uncompressed_bytes)
-            return _inspect_image(fh, "PNG" if media_type == PNG else "JPEG")
+            with _time_budget(seconds):
+                return _inspect(fh, media_type, max_uncompressed_bytes)
+        except _OutOfTime:
+            return Inspection(f"reading the file took longer than {seconds:g} seconds; it is too complex to check")
         except _Refused as refused:
             return Inspection(str(refused))
         except Exception as exc:  # a parser's own failure on hostile or damaged content
             if _caused_by(exc, defusedxml.DefusedXmlException):
                 return Inspection("the workbook's XML declares entities (an XML bomb or an external entity)")
             return Inspection(f"the file could not be read as {kind}: {_describe(exc, path)}")
+
+
+def _inspect(fh: BinaryIO, media_type: str, max_uncompressed_bytes: int) -> Inspection:
+    if media_type == PDF:
+        return _inspect_pdf(fh)
+    if media_type == CSV:
+        return _inspect_csv(fh)
+    if media_type == XLSX:
+        return _inspect_xlsx(fh, max_uncompressed_bytes)
+    return _inspect_image(fh, "PNG" if media_type == PNG else "JPEG")
 
 
 def _describe(exc: BaseException, path: str | os.PathLike[str] | None = None) -> str:

@@ -41,7 +41,7 @@ def execute_run(run_id: int) -> str:
         db.session.commit()
         return "batch no longer checking"
     if run.attempts > current_app.config["CHECK_RUN_MAX_ATTEMPTS"]:
-        _abandon(run, batch)
+        _abandon(run, batch, "too_many_attempts")
         return "abandoned"
     run.started_at = utcnow()
     documents = _document_facts(batch)  # file parsing before any lot lock: it is the slow part
@@ -63,20 +63,46 @@ def _count_attempt(run_id: int) -> bool:
     return counted == 1
 
 
-def _abandon(run: CheckRun, batch: Batch) -> None:
-    """A run that failed too often (a document that crashes the worker, say) ends the batch's checking."""
+def end_run_out_of_time(run_id: int) -> str:
+    """Called when a run outlives the soft time limit: its unfinished work is rolled back and the batch leaves
+    `checking` as checks failed, rather than being tried again with the same outcome."""
+    # The limit can strike mid-statement and leave the connection busy: close it (the server then rolls back
+    # and frees the run's locks) instead of rolling back on it.
+    db.session.connection().invalidate()
+    db.session.rollback()
+    run = db.session.scalar(select(CheckRun).where(CheckRun.id == run_id, CheckRun.state == "queued")
+                            .with_for_update())
+    batch = run and db.session.scalar(select(Batch).where(Batch.id == run.batch_id).with_for_update())
+    if batch is None or batch.status != workflow.CHECKING:
+        db.session.rollback()
+        return "not queued"
+    _abandon(run, batch, "time_limit")
+    return "abandoned"
+
+
+# Why a run ended without results, as the audit trail and the batch pages say it.
+ABANDON_REASONS = {
+    "too_many_attempts": "the checks stopped the worker several times (a document it could not process); "
+                         "submit again or contact the ministry",
+    "time_limit": "the checks took longer than the time limit; submit again or contact the ministry",
+}
+
+
+def _abandon(run: CheckRun, batch: Batch, reason: str) -> None:
+    """A run that cannot finish (a document that crashes or stalls the worker, say) ends the batch's checking."""
     run.state, run.finished_at = "abandoned", utcnow()
     batch.status = workflow.next_status("checks_failed", batch.status)
     batch.version += 1
     _release_reservations(batch)
     audit.record(None, "check_run.abandoned", "batch", batch.id,
-                 {"check_run_id": run.id, "attempts": run.attempts,
-                  "reason": "the checks could not be completed; submit again or contact the ministry"})
+                 {"check_run_id": run.id, "attempts": run.attempts, "reason": reason,
+                  "message": ABANDON_REASONS[reason]})
     db.session.commit()
 
 
 def _document_facts(batch: Batch) -> list[DocumentFacts]:
     store = document_store()
+    read_seconds = current_app.config["DOCUMENT_READ_SECONDS"]
     hashes = {document.sha256 for document in batch.documents}
     twins = db.session.execute(
         select(Document.sha256, Batch.company_id, Batch.number).join(Batch, Document.batch_id == Batch.id)
@@ -84,7 +110,7 @@ def _document_facts(batch: Batch) -> list[DocumentFacts]:
     facts = []
     for document in batch.documents:
         with store.local_copy(document.sha256) as path:
-            inspection = inspect_document(path, document.media_type)
+            inspection = inspect_document(path, document.media_type, seconds=read_seconds)
         same = tuple(sorted({n for sha, company, n in twins if sha == document.sha256 and company == batch.company_id}))
         other = tuple(sorted({n for sha, company, n in twins if sha == document.sha256 and company != batch.company_id}))
         facts.append(DocumentFacts(

@@ -2,43 +2,10 @@
 import signal
 import time
 
-import pytest
-
-from certify import create_app
 from certify.domain.checks import CHECK_CODES
 from certify.extensions import db
 from certify.models import CheckResult, CheckRun
-from config import TestConfig, database_url
-from tests.conftest import IsolatedClient
 from tests.helpers import Applicant, lot_held
-from tests.services import RedisServer, WorkerProcess
-
-
-@pytest.fixture()
-def private_stack(app_settings):
-    """A redis-server and workers of this test's own, so killing them harms no other test."""
-    redis = RedisServer()
-    redis.start()
-    settings = {**app_settings, "CERTIFY_BROKER_URL": redis.url}
-    app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=database_url(settings["CERTIFY_DATABASE_URL"]),
-                     BROKER_URL=redis.url, TASK_QUEUE=settings["CERTIFY_TASK_QUEUE"],
-                     STORAGE_DIR=settings["CERTIFY_STORAGE_DIR"], SIGNING_KEY_FILE=settings["CERTIFY_SIGNING_KEY_FILE"],
-                     INSTANCE_DIR=settings["CERTIFY_INSTANCE_DIR"])
-    app.test_client_class = IsolatedClient
-    workers = []
-
-    def start_worker(name):
-        worker = WorkerProcess(settings, name=name)
-        worker.start()
-        workers.append(worker)
-        return worker
-
-    yield app, start_worker
-    for worker in workers:
-        worker.stop()
-    redis.stop()
-    with app.app_context():
-        db.engine.dispose()
 
 
 def test_runs_in_flight_when_the_worker_is_killed_all_finish_exactly_once(private_stack, ctx):

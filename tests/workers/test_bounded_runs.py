@@ -1,0 +1,129 @@
+"""A check run is bounded: a slow document fails its check, a run past the soft time limit ends, and a document
+that kills its worker process again and again ends its run after the attempt cap — the pool serves on."""
+import io
+import os
+import signal
+import time
+
+from reportlab.pdfgen import canvas
+
+from certify.documents import inspect_document
+from certify.extensions import db
+from certify.models import AuditEvent, CheckRun
+from tests.helpers import Applicant, distinct_ready_batch, evidence_files, lot_held
+from tests.workers.test_check_runs import wait_for_status
+
+
+def slow_pdf(pages: int) -> bytes:
+    """A valid PDF that is slow to read: every page holds hundreds of tiny, separately placed runs of text."""
+    buffer = io.BytesIO()
+    pdf = canvas.Canvas(buffer)
+    for _ in range(pages):
+        text = pdf.beginText(10, 800)
+        text.setFont("Helvetica", 4)
+        for index in range(600):
+            text.textOut(f"x{index} ")
+            if index % 3 == 0:
+                text.moveCursor(0.1, 0.1)
+        pdf.drawText(text)
+        pdf.showPage()
+    pdf.save()
+    return buffer.getvalue()
+
+
+def wait_until(condition, timeout=60, message="condition not met"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        db.session.expire_all()
+        value = condition()
+        db.session.rollback()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(message)
+
+
+def abandonment_of(batch_id: int) -> dict:
+    event = db.session.scalar(db.select(AuditEvent).where(AuditEvent.action == "check_run.abandoned",
+                                                          AuditEvent.object_id == str(batch_id)))
+    assert event is not None, "no abandonment in the audit trail"
+    return event.data
+
+
+def test_reading_a_document_stops_at_its_time_budget(tmp_path):
+    path = tmp_path / "slow.pdf"
+    path.write_bytes(slow_pdf(pages=40))
+    started = time.monotonic()
+    inspection = inspect_document(path, "application/pdf", seconds=0.2)
+    assert time.monotonic() - started < 2
+    assert inspection.problem == "reading the file took longer than 0.2 seconds; it is too complex to check"
+    # The alarm is gone afterwards: a later read of the same file without a budget runs to the end.
+    assert inspect_document(path, "application/pdf").problem is None
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+
+
+def test_a_document_too_slow_to_read_fails_doc_format_and_the_worker_goes_on(private_stack, ctx):
+    app, start_worker = private_stack
+    applicant = Applicant(app.test_client())
+    start_worker("patient", CERTIFY_DOCUMENT_READ_SECONDS="1")
+    batch = applicant.batch()
+    files = [("assay_report", "assay.pdf", slow_pdf(pages=120))] + evidence_files()[1:]
+    for kind, filename, data in files:
+        assert applicant.upload(batch["id"], kind, filename, data).status_code == 201
+    assert applicant.post(f"/api/v1/batches/{batch['id']}/submit").status_code == 202
+    checked = wait_for_status(applicant, batch["id"], timeout=90)
+    doc_format = next(check for check in checked["checks"] if check["code"] == "DOC_FORMAT")
+    assert checked["status"] == "checks_failed"
+    assert doc_format["outcome"] == "fail"
+    assert "assay.pdf (reading the file took longer than 1 seconds" in doc_format["message"]
+    # The same worker checks the next batch as usual.
+    healthy = distinct_ready_batch(applicant)
+    assert applicant.post(f"/api/v1/batches/{healthy['id']}/submit").status_code == 202
+    assert wait_for_status(applicant, healthy["id"])["status"] == "awaiting_review"
+
+
+def test_a_run_past_the_soft_time_limit_ends_as_checks_failed(private_stack, ctx):
+    app, start_worker = private_stack
+    applicant = Applicant(app.test_client())
+    worker = start_worker("hurried", CERTIFY_CHECK_RUN_SOFT_SECONDS="2")
+    lot = applicant.lot()
+    batch = applicant.ready_batch(lot_id=lot["id"])
+    with lot_held(lot["lot_no"]):  # the run waits for the lot far beyond its 2 s
+        assert applicant.post(f"/api/v1/batches/{batch['id']}/submit").status_code == 202
+        wait_until(lambda: db.session.scalar(db.select(CheckRun.attempts)) == 1, message=worker.tail())
+        time.sleep(4)
+    ended = wait_for_status(applicant, batch["id"], timeout=30)
+    assert ended["status"] == "checks_failed", worker.tail()
+    assert ended["check_run"]["state"] == "abandoned" and ended["checks"] == []
+    assert abandonment_of(batch["id"])["reason"] == "time_limit"
+    assert applicant.get(f"/api/v1/feedstock-lots/{lot['id']}").get_json()["allocated_kg"] == 0
+    healthy = distinct_ready_batch(applicant)
+    assert applicant.post(f"/api/v1/batches/{healthy['id']}/submit").status_code == 202
+    assert wait_for_status(applicant, healthy["id"])["status"] == "awaiting_review", worker.tail()
+
+
+def test_a_run_that_kills_its_pool_process_each_time_ends_after_the_attempt_cap(private_stack, ctx):
+    """What a document that crashes its parser would do, done by SIGKILL: the pool replaces the process, the
+    message is delivered again, and the third delivery of a run capped at two attempts ends it."""
+    app, start_worker = private_stack
+    applicant = Applicant(app.test_client())
+    worker = start_worker("poisoned", concurrency=1, beat=False, CERTIFY_CHECK_RUN_MAX_ATTEMPTS="2")
+    lot = applicant.lot()
+    batch = applicant.ready_batch(lot_id=lot["id"])
+    with lot_held(lot["lot_no"]):  # each delivery stops at the lot, where its process is killed
+        assert applicant.post(f"/api/v1/batches/{batch['id']}/submit").status_code == 202
+        for attempt in (1, 2):
+            wait_until(lambda: db.session.scalar(db.select(CheckRun.attempts)) == attempt, message=worker.tail())
+            [pool_process] = worker.pool_processes()
+            os.kill(pool_process, signal.SIGKILL)
+        ended = wait_for_status(applicant, batch["id"], timeout=60)
+    assert ended["status"] == "checks_failed", worker.tail()
+    assert ended["check_run"]["state"] == "abandoned"
+    assert abandonment_of(batch["id"]) | {"check_run_id": None} == {
+        "check_run_id": None, "attempts": 3, "reason": "too_many_attempts",
+        "message": "the checks stopped the worker several times (a document it could not process); "
+                   "submit again or contact the ministry"}
+    assert worker.process.poll() is None, "the worker itself died"
+    healthy = distinct_ready_batch(applicant)
+    assert applicant.post(f"/api/v1/batches/{healthy['id']}/submit").status_code == 202
+    assert wait_for_status(applicant, healthy["id"])["status"] == "awaiting_review", worker.tail()
