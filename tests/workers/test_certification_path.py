@@ -4,7 +4,6 @@ import hashlib
 import io
 import json
 import re
-import threading
 import zipfile
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -142,26 +141,6 @@ def test_four_eyes_needs_a_second_reviewer(client, ctx, worker):
     twice = client.post(f"/api/v1/batches/{batch['id']}/decision", headers=second,
                         json={"decision": "approve", "version": once["version"]}).get_json()
     assert twice["status"] == "approved" and twice["certificate_number"]
-
-
-def test_two_reviewers_at_once_one_wins_one_gets_409(app, client, ctx, worker):
-    applicant = Applicant(client)
-    batch = applicant.ready_batch()
-    applicant.post(f"/api/v1/batches/{batch['id']}/submit")
-    batch = wait_for_status(applicant, batch["id"])
-    headers = reviewers(client)
-    barrier, statuses = threading.Barrier(2), []
-
-    def decide(h, decision):
-        browser = app.test_client()
-        barrier.wait()
-        statuses.append(browser.post(f"/api/v1/batches/{batch['id']}/decision", headers=h, json={
-            "decision": decision, "comment": "race", "version": batch["version"]}).status_code)
-
-    threads = [threading.Thread(target=decide, args=(h, d)) for h, d in zip(headers, ("reject", "request_changes"))]
-    [t.start() for t in threads]
-    [t.join(30) for t in threads]
-    assert sorted(statuses) == [200, 409]
 
 
 def test_decisions_are_refused_outside_awaiting_review_and_need_comments(client, ctx):
