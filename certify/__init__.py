@@ -111,7 +111,9 @@ def register_errorhandlers(app: Flask) -> None:
 def register_request_hooks(app: Flask) -> None:
     from certify.auth import init_auth
     from certify.headers import init_security_headers
+    from certify.request_limits import init_request_limits
 
+    init_request_limits(app)
     init_auth(app)
     init_security_headers(app)
 
