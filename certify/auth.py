@@ -4,6 +4,7 @@ import datetime as dt
 from flask import Flask, g, request, session
 from flask_login import AnonymousUserMixin, logout_user
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from certify.extensions import db, login_manager
 from certify.models import ApiToken, User
@@ -51,7 +52,8 @@ def token_from_request() -> ApiToken | None:
     scheme, _, secret = header.partition(" ")
     if scheme.lower() != "bearer" or not secret.strip():
         return None
-    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(secret.strip())))
+    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(secret.strip()))
+                              .options(joinedload(ApiToken.user)))  # the user in the same statement
     if token is None or token.revoked_at is not None or as_utc(token.expires_at) <= utcnow():
         return None
     if not token.user.is_enabled:
