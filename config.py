@@ -45,6 +45,9 @@ class Config:
     SIGNING_KEY_FILE = os.environ.get("CERTIFY_SIGNING_KEY_FILE", str(INSTANCE_PATH / "signing-key.pem"))
     RETIRED_KEYS_FILE = os.environ.get("CERTIFY_RETIRED_KEYS_FILE", SIGNING_KEY_FILE + ".retired.json")
     MAX_UPLOAD_MB = _env_int("CERTIFY_MAX_UPLOAD_MB", 25)
+    # A malware scanner's command line, run on every upload before it is stored (certify/documents/malware.py);
+    # empty: no scanner. E.g. "clamdscan --fdpass --no-summary" beside a clamd daemon.
+    MALWARE_SCAN_COMMAND = os.environ.get("CERTIFY_MALWARE_SCAN_COMMAND", "")
     FOUR_EYES_KG = _env_int("CERTIFY_FOUR_EYES_KG", 50000)
     PUBLIC_URL = os.environ.get("CERTIFY_PUBLIC_URL", "http://127.0.0.1:5000").rstrip("/")
 

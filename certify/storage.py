@@ -31,6 +31,7 @@ class DocumentStore(Protocol):
     def stage(self, stream: BinaryIO, max_bytes: int) -> StagedFile: ...
     def commit(self, staged: StagedFile) -> None: ...
     def discard(self, staged: StagedFile) -> None: ...
+    def quarantine(self, staged: StagedFile) -> None: ...
     def open(self, sha256: str) -> BinaryIO: ...
     def local_copy(self, sha256: str) -> "contextmanager[Path]": ...
 
@@ -76,6 +77,14 @@ class LocalDiskStore:
 
     def discard(self, staged: StagedFile) -> None:
         staged.path.unlink(missing_ok=True)
+
+    def quarantine(self, staged: StagedFile) -> None:
+        """Sets a file the malware scanner flagged aside under <root>/quarantine, out of reach of every download,
+        for the ministry to examine."""
+        target = self.root / "quarantine" / staged.sha256
+        target.parent.mkdir(mode=0o700, exist_ok=True)
+        os.chmod(staged.path, 0o600)
+        os.replace(staged.path, target)
 
     def open(self, sha256: str) -> BinaryIO:
         return open(self.path_for(sha256), "rb")

@@ -4,12 +4,14 @@ import json
 import logging
 from typing import Callable
 
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.datastructures import FileStorage
 
 from certify.documents import sniff_media_type
+from certify.documents.malware import ScannerUnavailable, scan_file
 from certify.documents.sniff import safe_filename_label
 from certify.domain import workflow
 from certify.domain.canonical import plain_json
@@ -19,7 +21,8 @@ from certify.i18n import status_label
 from certify.models import Allocation, Batch, CheckRun, Document, Facility, FeedstockLot, IdempotencyKey, Material, User
 from certify.services import audit
 from certify.services.queue import enqueue_check_run
-from certify.storage import FileTooLarge, document_store
+from certify.security_log import security_event
+from certify.storage import DocumentStore, FileTooLarge, StagedFile, document_store
 from certify.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -168,6 +171,7 @@ def add_document(user: User, batch: Batch, kind: str, upload: FileStorage, max_b
     if media_type is None:
         store.discard(staged)
         raise ApiError(415, _("This type of file is not accepted: upload a PDF, CSV, XLSX, PNG or JPEG file."))
+    _scan_for_malware(user, batch, kind, store, staged)
     document = Document(batch_id=batch.id, kind=kind, filename=safe_filename_label(upload.filename or ""),
                         size=staged.size, sha256=staged.sha256, media_type=media_type, uploaded_by=user.id)
     db.session.add(document)
@@ -179,6 +183,31 @@ def add_document(user: User, batch: Batch, kind: str, upload: FileStorage, max_b
     store.commit(staged)  # before the row commits: a committed row always has its file
     db.session.commit()
     return document
+
+
+def _scan_for_malware(user: User, batch: Batch, kind: str, store: DocumentStore, staged: StagedFile) -> None:
+    """Where a scanner is configured, a flagged file is quarantined and refused; no answer refuses it too."""
+    command = current_app.config["MALWARE_SCAN_COMMAND"]
+    if not command:
+        return
+    try:
+        result = scan_file(command, staged.path)
+    except ScannerUnavailable as error:
+        store.discard(staged)
+        log.error("malware scanner unavailable: %s", error)
+        raise ApiError(503, _("The file could not be checked for malware just now: upload it again in a few "
+                              "minutes.")) from None
+    if not result.infected:
+        return
+    store.quarantine(staged)
+    security_event("upload.quarantined", "refused", batch_id=batch.id, sha256=staged.sha256,
+                   signature=result.signature)
+    audit.record(user.id, "document.quarantined", "batch", batch.id,
+                 {"kind": kind, "sha256": staged.sha256, "size": staged.size, "signature": result.signature})
+    db.session.commit()
+    raise ApiError(422, _("The malware scanner found %(signature)s in this file. It was not attached and has been "
+                          "set aside for the ministry; upload a clean copy.", signature=result.signature),
+                   fields={"file": [_("contains malware")]})
 
 
 def delete_document(user: User, batch: Batch, document: Document) -> None:

@@ -268,7 +268,7 @@ def upload_document(batch_id: int):
                                             current_app.config["MAX_UPLOAD_MB"] * 1024 * 1024)
         except Conflict as refusal:
             flash(refusal.message, "error")
-        except ApiError as refusal:  # too large (413) or a type not accepted (415): said beside the file input
+        except ApiError as refusal:  # too large, a type not accepted, malware, no scanner: said beside the file
             form.file.errors = [*form.file.errors, refusal.message]
             return render_batch_page(batch, form, status=refusal.status)
         else:
