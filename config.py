@@ -19,6 +19,10 @@ def _env_int(name: str, default: int) -> int:
     return int(os.environ.get(name, default))
 
 
+def _env_list(name: str, default: str) -> tuple[str, ...]:
+    return tuple(item.strip() for item in os.environ.get(name, default).split(",") if item.strip())
+
+
 class Config:
     # "development" allows the generated instance secret and plain-HTTP cookies; anything else is production.
     ENV = os.environ.get("CERTIFY_ENV", "production")
@@ -81,10 +85,15 @@ class Config:
 
     LOGIN_LIMIT_PER_ACCOUNT = os.environ.get("CERTIFY_LOGIN_LIMIT_PER_ACCOUNT", "10 per 15 minutes")
     LOGIN_LIMIT_PER_ADDRESS = os.environ.get("CERTIFY_LOGIN_LIMIT_PER_ADDRESS", "50 per 15 minutes")
+    # Roles that must sign in with a TOTP code as well (security checklist 11): unenrolled users of them are sent
+    # to enrol before any other page. A comma list; empty turns the requirement off.
+    MFA_REQUIRED_ROLES = _env_list("CERTIFY_MFA_REQUIRED_ROLES", "reviewer,auditor,admin")
 
 
 class DevelopmentConfig(Config):
     ENV = "development"
+    # The demo accounts of `make run` sign in with their password alone, unless asked otherwise.
+    MFA_REQUIRED_ROLES = _env_list("CERTIFY_MFA_REQUIRED_ROLES", "")
     SESSION_COOKIE_SECURE = False
     REMEMBER_COOKIE_SECURE = False
 
@@ -102,3 +111,5 @@ class TestConfig(Config):
     BROKER_URL = os.environ.get("CERTIFY_TEST_BROKER_URL", "redis://127.0.0.1:6379/14")
     RATELIMIT_STORAGE_URI = "memory://"
     PUBLIC_URL = "http://certify.test"
+    # Most tests sign ministry users in with a password alone; the MFA tests turn the requirement on.
+    MFA_REQUIRED_ROLES = ()

@@ -46,6 +46,7 @@ def app_settings(database_url_for_tests, tmp_path_factory):
         # A queue of this session's own: test runs sharing the machine's Redis never take each other's tasks.
         "CERTIFY_TASK_QUEUE": f"certify-test-{uuid.uuid4().hex[:8]}",
         "CERTIFY_CHECK_RUN_GRACE_SECONDS": "3",
+        "CERTIFY_MFA_REQUIRED_ROLES": "",  # as TestConfig: tests sign in with the password; MFA tests turn it on
     }
 
 

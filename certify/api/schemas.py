@@ -38,6 +38,9 @@ class Body(BaseModel):
 class TokenRequest(Body):
     email: Annotated[str, StringConstraints(max_length=254)]
     password: Annotated[str, StringConstraints(max_length=256, strip_whitespace=False)]
+    # The current 6-digit code of the authenticator app: required once the user has two-step sign-in.
+    otp: Annotated[str | None, StringConstraints(max_length=16)] = Field(
+        default=None, description="The current 6-digit TOTP code; required for users with two-step sign-in")
 
 
 class CompanyCreate(Body):

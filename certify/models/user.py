@@ -21,6 +21,7 @@ class User(UserMixin, db.Model):
         CheckConstraint(one_of("role", ROLES), name="role_known"),
         # api.md: applicants belong to one company; other roles to none.
         CheckConstraint("(role = 'applicant') = (company_id IS NOT NULL)", name="company_iff_applicant"),
+        CheckConstraint("totp_enabled_at IS NULL OR totp_secret IS NOT NULL", name="totp_enabled_has_secret"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -34,6 +35,12 @@ class User(UserMixin, db.Model):
     locale: Mapped[str | None] = mapped_column(String(10))
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
     last_login_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    # Two-step sign-in (services/mfa.py). The TOTP secret is kept encrypted under the app's secret key, so a copy
+    # of the database alone cannot make codes; it is shown only while enrolling, before totp_enabled_at is set.
+    totp_secret: Mapped[str | None] = mapped_column(String(255))
+    totp_enabled_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    # The 30-second step of the last code accepted: a code of this step or an earlier one is refused (single use).
+    totp_last_step: Mapped[int | None] = mapped_column()
 
     company: Mapped[Company | None] = relationship()
 
@@ -44,6 +51,11 @@ class User(UserMixin, db.Model):
     @property
     def is_active(self) -> bool:
         return self.is_enabled
+
+    @property
+    def has_totp(self) -> bool:
+        """Signs in with a TOTP code after the password: enrolment was confirmed with a valid code."""
+        return self.totp_enabled_at is not None and self.totp_secret is not None
 
 
 def hash_token(token: str) -> str:

@@ -26,11 +26,19 @@ def authenticate(email: str, password: str, *, channel: str) -> User | None:
         return None
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
+    if user.has_totp:  # signed in only once the code is right too (services/mfa.py records it then)
+        audit.record(user.id, "auth.password_verified", "user", user.id, {"channel": channel})
+        security_event("login", "password_verified", user_id=user.id, channel=channel)
+    else:
+        record_sign_in(user, channel)
+    db.session.commit()
+    return user
+
+
+def record_sign_in(user: User, channel: str) -> None:
     user.last_login_at = utcnow()
     audit.record(user.id, "auth.login", "user", user.id, {"channel": channel})
     security_event("login", "success", user_id=user.id, channel=channel)
-    db.session.commit()
-    return user
 
 
 def issue_api_token(user: User, ttl: dt.timedelta) -> tuple[str, ApiToken]:

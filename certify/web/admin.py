@@ -13,7 +13,7 @@ from certify.extensions import db
 from certify.models import Company, Facility, Lab, Material, MaterialRules, User
 from certify.security import roles_required
 from certify.services import admin as administration
-from certify.services import rulesets
+from certify.services import mfa, rulesets
 from certify.web import formatting
 from certify.web.admin_forms import (
     PROCESS_LABELS,
@@ -22,6 +22,7 @@ from certify.web.admin_forms import (
     FacilityForm,
     LabForm,
     MaterialThresholdsForm,
+    ResetTwoStepForm,
     UserForm,
     sentence,
 )
@@ -165,6 +166,22 @@ def new_user():
                   "info")
             return redirect(url_for("admin.users"))
     return render_form("admin/user_form.html", form)
+
+
+@admin.route("/users/<int:user_id>/two-step", methods=["GET", "POST"])
+@roles_required("admin")
+def user_two_step(user_id: int):
+    """A user's two-step sign-in, and its reset when the phone is lost: the user then enrols again."""
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound(_("User %(id)s was not found.", id=user_id))
+    form = ResetTwoStepForm()
+    if form.validate_on_submit():
+        mfa.reset(current_user.id, user)
+        flash(_("Two-step sign-in of %(email)s is reset; their sessions and tokens have ended.", email=user.email),
+              "info")
+        return redirect(url_for("admin.users"))
+    return render_template("admin/user_two_step.html", user=user, form=form, required=mfa.required_for(user))
 
 
 @admin.get("/labs")

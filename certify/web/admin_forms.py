@@ -241,6 +241,10 @@ class UserForm(FlaskForm):
             raise ValidationError(_("Only applicants belong to a company: leave this empty for this role."))
 
 
+class ResetTwoStepForm(FlaskForm):
+    submit = SubmitField(_l("Reset two-step sign-in"))
+
+
 class LabForm(FlaskForm):
     accreditation_no = StringField(_l("Accreditation no."), filters=[strip],
                                    validators=[DataRequired(), Length(max=60)],

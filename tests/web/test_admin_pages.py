@@ -339,16 +339,17 @@ def test_duplicate_lab_is_shown_beside_the_accreditation_no(client, admin):
 
 # Who may open the pages
 
-def admin_urls(app):
-    """Every page of the admin blueprint, with its methods."""
+def admin_urls(app, user_id=999999):
+    """Every page of the admin blueprint, with its methods (a user's page for this user id)."""
     for rule in app.url_map.iter_rules():
         if rule.endpoint.startswith("admin."):
-            yield rule.rule.replace("<code>", "NISO4"), rule.methods - {"HEAD", "OPTIONS"}
+            yield (rule.rule.replace("<code>", "NISO4").replace("<int:user_id>", str(user_id)),
+                   rule.methods - {"HEAD", "OPTIONS"})
 
 
 def test_admin_walks_every_admin_page(app, client, admin):
-    urls = list(admin_urls(app))
-    assert len(urls) == 12
+    urls = list(admin_urls(app, db.session.scalar(select(User.id).where(User.role == "admin"))))
+    assert len(urls) == 13
     for url, _ in urls:
         response = client.get(url)
         assert response.status_code == (302 if url == "/admin/" else 200), url
