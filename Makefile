@@ -49,3 +49,10 @@ test: $(DEV_STAMP) translations
 
 clean-instance:
 	rm -rf instance
+
+# Performance at national scale (BENCHMARKS.md): gunicorn, two Celery workers, PostgreSQL and Redis on a fresh
+# database seeded with BENCH_BATCHES batches; prints a table and writes bench/results.json.
+BENCH_BATCHES ?= 100000
+.PHONY: bench
+bench: $(STAMP) translations
+	BENCH_BATCHES=$(BENCH_BATCHES) bash bench/run.sh

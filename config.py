@@ -89,6 +89,9 @@ class Config:
     # to enrol before any other page. A comma list; empty turns the requirement off.
     MFA_REQUIRED_ROLES = _env_list("CERTIFY_MFA_REQUIRED_ROLES", "reviewer,auditor,admin")
 
+    # The baseline endpoints `make bench` compares against (certify/bench_baselines.py); never in production.
+    BENCH_BASELINES = os.environ.get("CERTIFY_BENCH_BASELINES", "") == "1"
+
 
 class DevelopmentConfig(Config):
     ENV = "development"

@@ -100,6 +100,10 @@ def register_blueprints(app: Flask) -> None:
     csrf.exempt(api)  # the API authenticates by Bearer token only, never by cookie
     app.register_blueprint(api)
     register_web_blueprints(app)
+    if app.config["BENCH_BASELINES"]:
+        from certify.bench_baselines import bench_baselines
+
+        app.register_blueprint(bench_baselines)
 
 
 def register_errorhandlers(app: Flask) -> None:

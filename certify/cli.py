@@ -1,4 +1,4 @@
-"""Command-line tasks: `flask --app certify create-user | seed-demo | seed-catalogue | audit verify`."""
+"""Command-line tasks: `flask --app certify create-user | seed-demo | seed-catalogue | bench-seed | audit verify`."""
 import sys
 
 import click
@@ -6,15 +6,18 @@ from flask import Flask
 
 from certify.errors import ApiError
 from certify.models.user import ROLES
+from certify.services.bench_seed import DEFAULT_PASSWORD, MIN_BATCHES
 
 
 def init_commands(app: Flask) -> None:
     app.cli.add_command(create_user_command)
     app.cli.add_command(seed_catalogue_command)
     app.cli.add_command(seed_demo_command)
+    app.cli.add_command(bench_seed_command)
     app.cli.add_command(audit_group)
     app.cli.add_command(certificates_group)
     app.cli.add_command(keys_group)
+    app.cli.add_command(reset_two_step_command)
 
 
 def read_password(prompt: str) -> str:
@@ -69,6 +72,67 @@ def seed_demo_command() -> None:
     click.echo("Demo accounts (e-mail / password):")
     for role, email, password in logins:
         click.echo(f"  {role:<10} {email:<32} {password}")
+
+
+@click.command("bench-seed")
+@click.option("--batches", type=click.IntRange(min=MIN_BATCHES), default=100_000, show_default=True,
+              help="How many batches to write, across every status of the workflow.")
+@click.option("--password", default=DEFAULT_PASSWORD, show_default=True,
+              help="The password of every bench account.")
+@click.option("--documents-per-batch", type=click.IntRange(3, 20), default=4, show_default=True,
+              help="Documents of a complete batch: assay report, feedstock evidence, production record, mass "
+                   "balance, then `other`.")
+@click.option("--ready-drafts", type=click.IntRange(min=0), default=None,
+              help="Complete drafts of the bench applicant that pass every check when submitted "
+                   "[default: batches / 100].")
+@click.option("--all-files", is_flag=True,
+              help="Store every document's file, not only those of batches still open (draft to awaiting review).")
+def bench_seed_command(batches: int, password: str, documents_per_batch: int, ready_drafts: int | None,
+                       all_files: bool) -> None:
+    """Fills the database with benchmark data at national scale, in bulk (minutes for 100,000 batches).
+
+    \b
+    Writes: max(36, batches/1,000) recyclers with 1–3 facilities each; feedstock lots, never allocated beyond
+    their mass; batches created over three years in every status (older ones mostly approved or rejected,
+    the last 45 days also draft, checking, awaiting review, changes requested); their documents, check runs
+    with the 14 check results, decisions, certificates signed with the service's key
+    (CERTIFY_SIGNING_KEY_FILE: the web app must use the same one) and the hash-chained audit trail.
+
+    \b
+    Accounts (password: --password):
+      bench-applicant@bench.example  of "Bench Recycling Co.": about a tenth of the batches, and every
+                                     --ready-drafts draft (status=draft), each ready to submit
+      bench-reviewer@bench.example   (and reviewer-2 … reviewer-6@bench.example, for second approvals)
+      bench-auditor@bench.example
+      bench-admin@bench.example
+    The full batch list of the reviewer, auditor and admin (GET /api/v1/batches) holds every batch:
+    batches / 50 pages of 50, so 2,000 pages at 100,000.
+
+    \b
+    Certificates: instance/bench-certificates.txt, one line each: number, verification code and status,
+    tab-separated, for GET /api/v1/public/certificates/<number>?code=<code> and /verify/<number>?code=<code>.
+
+    \b
+    Documents of open batches (draft to awaiting review) are in the document store; the others are rows
+    whose SHA-256 names content that is not stored (see --all-files). The batches in `checking` (about
+    0.04 %) have queued check runs and no message in the broker: the worker's sweep publishes them.
+
+    Refuses, changing nothing, when bench data are already present: seed a fresh database.
+    """
+    from certify.services.bench_seed import BenchDataPresent, seed_bench
+
+    try:
+        summary = seed_bench(batches, password, documents_per_batch, ready_drafts, all_files, progress=click.echo)
+    except (BenchDataPresent, ValueError) as error:
+        raise click.ClickException(str(error)) from None
+    click.echo("rows: " + ", ".join(f"{table} {count:,}" for table, count in summary.counts.items()))
+    click.echo("batches by status: " + ", ".join(f"{status} {count:,}" for status, count in summary.statuses.items()))
+    click.echo(f"bench applicant's batches: {summary.bench_applicant_batches:,} "
+               f"({summary.ready_drafts:,} ready drafts); files stored: {summary.files_stored:,}")
+    click.echo(f"certificates: {summary.certificates_file}")
+    if summary.sample_certificate:
+        number, code = summary.sample_certificate
+        click.echo(f"  e.g. GET /api/v1/public/certificates/{number}?code={code}")
 
 
 @click.group("audit")
@@ -133,3 +197,18 @@ def keys_rotate_command() -> None:
     ring = rotate_key(current_app.config["SIGNING_KEY_FILE"], current_app.config["RETIRED_KEYS_FILE"])
     current_app.extensions.pop("keyring", None)
     click.echo(f"new signing key {ring.current_key_id}; restart the web processes to publish it")
+
+
+@click.command("reset-two-step")
+@click.argument("email")
+def reset_two_step_command(email: str) -> None:
+    """Turns a user's two-step sign-in off (a lost phone, the only admin included); they enrol again."""
+    from certify.extensions import db
+    from certify.models import User
+    from certify.services import mfa
+
+    user = db.session.scalar(db.select(User).where(User.email == email.strip().lower()))
+    if user is None:
+        raise click.ClickException(f"no user with the e-mail {email}")
+    mfa.reset(None, user)
+    click.echo(f"two-step sign-in reset for <{user.email}>: every session and token of theirs has ended")

@@ -5,6 +5,7 @@ import re
 from decimal import Decimal
 from html.parser import HTMLParser
 
+from certify.documents.generated import pdf_with_text
 from certify.services import admin
 
 PASSWORD = "correct horse battery staple"
@@ -75,22 +76,8 @@ def batch_body(facility, lot_id, mass_kg=11000, **overrides):
 
 
 def minimal_pdf(text: str) -> bytes:
-    """A one-page PDF whose text layer holds `text` (as the contract smoke test builds it)."""
-    stream = f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode()
-    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
-               b"/Resources << /Font << /F1 5 0 R >> >> >>",
-               b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
-               b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
-    out, offsets = b"%PDF-1.4\n", []
-    for number, body in enumerate(objects, 1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
-    return out
+    """A one-page PDF whose text layer holds `text`."""
+    return pdf_with_text([text])
 
 
 def png_bytes(tag: str = "") -> bytes:
@@ -320,6 +307,7 @@ def seed_batch_rows(company, facility, reviewer, count: int, statuses: tuple[str
     """
     from certify.extensions import db
     from certify.models import Allocation, Batch, Certificate, CheckResult, CheckRun, Decision, FeedstockLot
+    from certify.services.certificates import next_serial
     from certify.timeutil import utcnow
 
     statuses = statuses or ("draft", "checks_failed", "awaiting_review", "changes_requested", "approved")
@@ -357,8 +345,9 @@ def seed_batch_rows(company, facility, reviewer, count: int, statuses: tuple[str
             db.session.add(Decision(batch_id=batch.id, check_run_id=run.id, reviewer_id=reviewer.id,
                                     decision=decision, comment="seeded", batch_version=1))
         if status == "approved":
+            certificate_serial = next_serial()  # as issue draws it: a real certificate issued later never collides
             db.session.add(Certificate(
-                serial=serial, number=f"KR-RM-SEED-{serial:06d}", batch_id=batch.id, company_id=company.id,
+                serial=certificate_serial, number=f"KR-RM-SEED-{certificate_serial:06d}", batch_id=batch.id, company_id=company.id,
                 material_code="NISO4", key_id="seed", signature="seed", verification_code="seed",
                 content={"quantity_kg": 10000, "recycled_content_pct": 100, "post_consumer_pct": 100,
                          "pre_consumer_pct": 0}, status="valid", issued_at=now))

@@ -1,0 +1,1 @@
+"""`make bench`: the service measured against baselines of the same run (BENCHMARKS.md)."""
