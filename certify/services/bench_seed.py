@@ -1036,7 +1036,7 @@ class BenchSeeder:
                     continue
                 table = model.__tablename__
                 db.session.execute(text(
-                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "  # nosec B608 - our models' tables
                     f"GREATEST((SELECT max(id) FROM {table}), 1))"))
 
     def write_certificates_file(self) -> Path:
