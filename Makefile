@@ -1,4 +1,4 @@
-# Two commands: `make run` (the service on this machine, nothing else needed) and `make test` (the suite).
+# Two commands: `make run` (the service on this machine, nothing else needed) and `make test` (the suite); `make bench` measures (BENCHMARKS.md).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
