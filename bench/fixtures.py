@@ -15,6 +15,7 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from bench.client import Client, browser_session
+from certify.documents.generated import pdf_with_text
 from certify.extensions import db
 from certify.models import User
 from certify.services import accounts, admin
@@ -102,24 +103,6 @@ def sign_in_seeded_accounts(base_url: str) -> Sessions:
 
 # Evidence files: real files of accepted types, distinct per batch so DOC_DUPLICATE never trips.
 
-def minimal_pdf(text: str) -> bytes:
-    stream = f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode()
-    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
-               b"/Resources << /Font << /F1 5 0 R >> >> >>",
-               b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
-               b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
-    out, offsets = b"%PDF-1.4\n", []
-    for number, body in enumerate(objects, 1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
-    return out
-
-
 def png(tag: str) -> bytes:
     def chunk(kind: bytes, body: bytes) -> bytes:
         return (len(body).to_bytes(4, "big") + kind + body
@@ -132,7 +115,7 @@ def png(tag: str) -> bytes:
 
 
 def evidence(report_no: str, tag: str, extra: int = 0) -> list[tuple[str, str, bytes]]:
-    files = [("assay_report", "assay.pdf", minimal_pdf(f"Assay report {report_no}")),
+    files = [("assay_report", "assay.pdf", pdf_with_text([f"Assay report {report_no}"])),
              ("feedstock_evidence", "ticket.png", png(tag)),
              ("production_record", "production.csv", f"date,output_kg,tag\n{day(-10)},10000,{tag}\n".encode())]
     files += [("other", f"photo-{index}.png", png(f"{tag}-{index}")) for index in range(extra)]
