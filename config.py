@@ -33,7 +33,8 @@ class Config:
 
     SQLALCHEMY_DATABASE_URI = database_url(
         os.environ.get("CERTIFY_DATABASE_URL", f"sqlite:///{INSTANCE_PATH / 'certify.sqlite'}"))
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # Connections are pinged before use only after being idle (certify/connections.py), not on every checkout.
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
 
     # Unset means the embedded broker: kombu's filesystem transport under instance/, no server needed.
     BROKER_URL = os.environ.get("CERTIFY_BROKER_URL", "")

@@ -374,15 +374,12 @@ class Bench:
             f"canvas with three lines of Helvetica and a segno QR code of the same URL (bench/issue.py); "
             f"{repeats} alternating runs after a warm-up, medians"))
 
-    def run(self, output: Path) -> int:
+    def run(self, output: Path, only: set[str]) -> int:
         log(f"bench against {self.base_url}; load average {load_average()}")
         self.prepare()
-        self.throughput()
-        self.keyset()
-        self.uploads()
-        self.pipeline()
-        self.statements()
-        self.certificate_issue()
+        for name in SECTIONS:
+            if not only or name in only:
+                getattr(self, name)()
         log(f"done; load average {load_average()}")
         print(table(self.measurements))
         write(self.measurements, output)
@@ -393,11 +390,18 @@ class Bench:
         return 0
 
 
+# The parts of the bench in the order they run; BENCH_ONLY names some of them for a quicker look at one figure.
+SECTIONS = ("throughput", "keyset", "uploads", "pipeline", "statements", "certificate_issue")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--output", type=Path, default=Path("bench/results.json"))
     args = parser.parse_args()
-    return Bench().run(args.output)
+    only = {name.strip() for name in os.environ.get("BENCH_ONLY", "").split(",") if name.strip()}
+    if unknown := only - set(SECTIONS):
+        parser.error(f"BENCH_ONLY names unknown parts {sorted(unknown)}; the parts are {', '.join(SECTIONS)}")
+    return Bench().run(args.output, only)
 
 
 if __name__ == "__main__":

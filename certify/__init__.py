@@ -6,6 +6,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import config as config_module
+from certify.connections import ping_idle_connections
 from certify.extensions import babel, csrf, db, limiter, login_manager, migrate
 from certify.jsonio import CertifyJSONProvider
 
@@ -82,6 +83,9 @@ def register_extensions(app: Flask) -> None:
     from certify import models  # noqa: F401 - registers every table on the metadata
 
     db.init_app(app)
+    with app.app_context():
+        for engine in db.engines.values():
+            ping_idle_connections(engine)
     migrate.init_app(app, db, directory=str(PROJECT_DIR / "migrations"), render_as_batch=True)
     login_manager.init_app(app)
     csrf.init_app(app)

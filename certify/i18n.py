@@ -1,8 +1,9 @@
 """Korean and English: which language a request is answered in, and the switch between them."""
 from pathlib import Path
 
-from flask import Flask, has_app_context, has_request_context, request, session
-from flask_babel import Babel, get_locale, gettext
+from babel.support import Translations
+from flask import Flask, g, has_app_context, has_request_context, request, session
+from flask_babel import Babel, get_locale, get_translations, gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -37,6 +38,12 @@ def init_i18n(app: Flask, babel: Babel) -> None:
     # One catalogue per area of the app (core, applicant, review, ...): Flask-Babel merges them all.
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = ";".join(catalogue_directories(app.root_path))
     babel.init_app(app, locale_selector=select_locale)
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda message: request_translations().ugettext(message),
+        ngettext=lambda singular, plural, n: request_translations().ungettext(singular, plural, n),
+        pgettext=lambda context, message: request_translations().upgettext(context, message),
+        npgettext=lambda context, singular, plural, n: request_translations().unpgettext(context, singular, plural, n),
+        newstyle=True)
     app.jinja_env.globals["get_locale"] = get_locale
 
     app.add_template_filter(status_label, "status_label")
@@ -44,6 +51,21 @@ def init_i18n(app: Flask, babel: Babel) -> None:
     @app.context_processor
     def language_choices():
         return {"language_names": LANGUAGE_NAMES, "role_names": ROLE_NAMES}
+
+
+def request_translations() -> Translations:
+    """The request's catalogue, found once per request for the templates.
+
+    Flask-Babel's template gettext finds it anew for every string (through `g` three times); a page has dozens
+    of strings and a list page one or two per row. Like Flask-Babel's own choice of locale, it is fixed for the
+    request: nothing here switches language within one.
+    """
+    if not has_app_context():
+        return get_translations()
+    translations = g.get("_certify_translations")
+    if translations is None:
+        translations = g._certify_translations = get_translations()
+    return translations
 
 
 ROLE_NAMES = {"applicant": _l("applicant"), "reviewer": _l("reviewer"), "auditor": _l("auditor"),

@@ -1,6 +1,7 @@
-"""The batch as api.md returns it, loaded for one batch or a page of them in a constant number of queries."""
+"""The batch as api.md returns it, loaded for one batch or a page of them in a constant number of queries, and
+the shorter entry a list of batches gives for each."""
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import selectinload
 
 from certify.check_text import check_fix, check_message
@@ -79,3 +80,29 @@ def batch_json(batch: Batch, run: CheckRun | None, certificate_number: str | Non
     }
 
 
+
+
+# A list entry: what tells batches apart and where each one stands. The inputs, documents, checks and decisions
+# are the batch's own page (GET /batches/{id}); a list of 50 full batches would carry 700 check results.
+SUMMARY_COLUMNS = (Batch.id, Batch.number, Batch.company_id, Batch.facility_id, Batch.material_code, Batch.grade,
+                   Batch.quantity_kg, Batch.production_start, Batch.production_end, Batch.status, Batch.version,
+                   Batch.claimed_recycled_content_pct, Batch.approvals_required, Batch.created_at,
+                   Batch.submitted_at)
+
+
+# One SELECT of the list entries' columns, each with its certificate's number (a batch has at most one); built
+# once, as callers only add to it (statements are immutable).
+BATCH_SUMMARIES: Select = (select(*SUMMARY_COLUMNS, Certificate.number.label("certificate_number"))
+                           .outerjoin(Certificate, Certificate.batch_id == Batch.id))
+
+
+def summary_json(row) -> dict:
+    return {
+        "id": row.id, "number": row.number, "company_id": row.company_id, "facility_id": row.facility_id,
+        "material_code": row.material_code, "grade": row.grade, "quantity_kg": row.quantity_kg,
+        "production_start": row.production_start, "production_end": row.production_end,
+        "status": row.status, "version": row.version,
+        "claim": {"recycled_content_pct": row.claimed_recycled_content_pct},
+        "approvals_required": row.approvals_required, "certificate_number": row.certificate_number,
+        "created_at": isoformat_z(row.created_at), "submitted_at": isoformat_z(row.submitted_at),
+    }

@@ -1,18 +1,18 @@
 """Batch endpoints (api.md, Batches): create, read, list, edit, evidence, submit."""
 from flask import current_app, jsonify, request
 from flask_login import current_user
-from sqlalchemy import select
 
 from certify.api import api
 from certify.api.batch_views import (
+    BATCH_SUMMARIES,
     batch_load_options,
-    batches_json,
     document_json,
     one_batch_json,
+    summary_json,
 )
 from certify.api.openapi import operation
-from certify.api.parsing import keyset_page, parse_body, parse_query
-from certify.api.responses import BatchOut, DocumentOut, SubmitOut, page_of
+from certify.api.parsing import keyset_rows, parse_body, parse_query
+from certify.api.responses import BatchOut, BatchSummaryOut, DocumentOut, SubmitOut, page_of
 from certify.api.schemas import BatchCreate, BatchListQuery, BatchPatch, DocumentUpload
 from certify.documents import ACCEPTED_MEDIA_TYPES
 from certify.domain.facts import DOCUMENT_KINDS
@@ -48,18 +48,19 @@ def create_batch():
 
 
 @api.get("/batches")
-@operation(query=BatchListQuery, responses={200: page_of(BatchOut)})
+@operation(query=BatchListQuery, responses={200: page_of(BatchSummaryOut)})
 @roles_required("applicant", *READ_ALL_ROLES)
 def list_batches():
-    """Batches, newest first, filtered by status, material or facility; an applicant sees its own only."""
+    """Batches, newest first, filtered by status, material or facility; an applicant sees its own only. Each entry
+    is the batch's summary: its inputs, documents, checks and decisions are on `GET /api/v1/batches/{id}`."""
     query = parse_query(BatchListQuery)
-    statement = scoped(select(Batch), Batch, current_user).options(*batch_load_options())
+    statement = scoped(BATCH_SUMMARIES, Batch, current_user)
     for name in ("status", "material_code", "facility_id", "company_id"):
         value = getattr(query, name)
         if value is not None:
             statement = statement.where(getattr(Batch, name) == value)
-    items, next_cursor = keyset_page(statement, Batch.id, query.limit, query.cursor)
-    return jsonify({"items": batches_json(items), "next_cursor": next_cursor})
+    rows, next_cursor = keyset_rows(statement, Batch.id, query.limit, query.cursor)
+    return jsonify({"items": [summary_json(row) for row in rows], "next_cursor": next_cursor})
 
 
 @api.get("/batches/<int:batch_id>")

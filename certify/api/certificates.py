@@ -145,6 +145,6 @@ def public_verify():
     number = content.get("number") if isinstance(content.get("number"), str) else None
     status = None
     if result.valid_signature and number:
-        status = db.session.scalar(select(Certificate.status).where(Certificate.number == number))
+        status = certificates.public_status(number)
     return jsonify({"valid_signature": result.valid_signature, "status": status, "number": number,
                     "key_id": result.key_id, "reason": result.reason})

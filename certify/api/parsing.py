@@ -105,10 +105,19 @@ def decode_cursor(cursor: str | None) -> int | None:
 
 
 def keyset_page(statement: Select, id_column, limit: int, cursor: str | None):
-    """One page, newest first, stable under inserts: rows with id below the cursor, limit + 1 to see if more."""
+    """One page of entities, newest first, stable under inserts: rows with id below the cursor."""
+    return _keyset(lambda page: db.session.scalars(page).unique().all(), statement, id_column, limit, cursor)
+
+
+def keyset_rows(statement: Select, id_column, limit: int, cursor: str | None):
+    """One page of plain rows (a select of columns, one of them the id), as keyset_page pages entities."""
+    return _keyset(lambda page: db.session.execute(page).all(), statement, id_column, limit, cursor)
+
+
+def _keyset(fetch, statement: Select, id_column, limit: int, cursor: str | None):
     before = decode_cursor(cursor)
     if before is not None:
         statement = statement.where(id_column < before)
-    rows = db.session.scalars(statement.order_by(id_column.desc()).limit(limit + 1)).unique().all()
+    rows = fetch(statement.order_by(id_column.desc()).limit(limit + 1))  # one more, to see if there are more
     next_cursor = encode_cursor(rows[limit - 1].id) if len(rows) > limit else None
     return rows[:limit], next_cursor

@@ -179,6 +179,26 @@ class BatchOut(Out):
     submitted_at: Timestamp | None
 
 
+class BatchSummaryOut(Out):
+    """A batch in a list; the whole batch (inputs, documents, checks, decisions) is GET /api/v1/batches/{id}."""
+    id: int
+    number: str
+    company_id: int
+    facility_id: int
+    material_code: str
+    grade: Literal[GRADES]
+    quantity_kg: Number
+    production_start: Date
+    production_end: Date
+    status: Literal[BATCH_STATUSES]
+    version: int
+    claim: ClaimOut
+    approvals_required: int | None
+    certificate_number: str | None
+    created_at: Timestamp
+    submitted_at: Timestamp | None
+
+
 class SubmitOut(Out):
     status: Literal["checking"]
 

@@ -25,6 +25,9 @@ class Batch(db.Model):
         CheckConstraint(one_of("grade", GRADES), name="grade_known"),
         Index("ix_batches_company_id_id", "company_id", "id"),
         Index("ix_batches_status_id", "status", "id"),
+        # The review queue: one status, oldest submitted first, and the companies with something in it.
+        Index("ix_batches_status_submitted_at_id", "status", "submitted_at", "id"),
+        Index("ix_batches_status_company_id", "status", "company_id"),
         Index("ix_batches_material_code_id", "material_code", "id"),
         Index("ix_batches_created_at", "created_at"),
     )

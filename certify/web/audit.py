@@ -29,6 +29,7 @@ from certify.timeutil import as_utc, isoformat_z, utcnow
 from certify.web import formatting
 from certify.web.admin_forms import strip
 from certify.web.downloads import attachment_response, file_response
+from certify.web.forms import FilterSelectField
 from certify.web.paging import newest_first
 from certify.web.review import check_messages
 from certify.web.review_forms import value_label
@@ -69,17 +70,18 @@ class SearchForm(FlaskForm):
 
     number = StringField(_l("Number"), filters=[strip], description=_l("or its beginning"), validators=[
         Optional(), Length(max=20, message=_l("A number has at most %(max)d characters."))])
-    company = SelectField(_l("Company"), validators=[Optional()])
-    material = SelectField(_l("Material"), validators=[Optional()])
-    status = SelectField(_l("Status"), validators=[Optional()])
+    company = FilterSelectField(_l("Company"), validators=[Optional()])
+    material = FilterSelectField(_l("Material"), validators=[Optional()])
+    status = FilterSelectField(_l("Status"), validators=[Optional()])
     period_from = DateField(_l("from"), validators=[Optional()])
     period_to = DateField(_l("to"), validators=[Optional()])
     period_legend = period_hint = ""
 
     def __init__(self, statuses: tuple[str, ...], **kwargs):
         super().__init__(formdata=request.args, **kwargs)
-        companies = db.session.scalars(select(Company).order_by(Company.name, Company.id)).all()
-        materials = db.session.scalars(select(Material).order_by(Material.code)).all()
+        # Plain rows, not entities: only the names are shown.
+        companies = db.session.execute(select(Company.id, Company.name).order_by(Company.name, Company.id)).all()
+        materials = db.session.execute(select(Material.code, Material.name).order_by(Material.code)).all()
         self.company.choices = [SelectChoice("", _("all companies"))] + [
             SelectChoice(str(c.id), c.name) for c in companies]
         self.material.choices = [SelectChoice("", _("all materials"))] + [

@@ -3,9 +3,9 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-from babel.dates import format_date as babel_format_date
-from babel.dates import format_datetime as babel_format_datetime
-from babel.numbers import format_decimal as babel_format_decimal
+import functools
+
+from babel import Locale
 from flask import has_request_context
 from flask_babel import get_locale, get_timezone, gettext
 from flask_babel import lazy_gettext as _l
@@ -105,11 +105,25 @@ def number(value, places: int = 4) -> str:
     exact = _decimal(value)
     if exact is None:
         return "" if value is None else str(value)
-    rounded = exact.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    rounded = exact.quantize(_QUANTA[places], rounding=ROUND_HALF_UP)
     if rounded == 0:
         return "0"
-    pattern = "#,##0." + "#" * places if places > 0 else "#,##0"
-    return babel_format_decimal(rounded, format=pattern, locale=_language())
+    # Python's own grouping, then the locale's symbols: Babel's format_decimal parses its pattern and locale on
+    # every call, and list pages format a few numbers per row.
+    text = format(rounded, ",f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    group, decimal = _separators(_language())
+    return text if (group, decimal) == (",", ".") else text.translate({ord(","): group, ord("."): decimal})
+
+
+_QUANTA = {places: Decimal(1).scaleb(-places) for places in range(7)}
+
+
+@functools.cache
+def _separators(language: str) -> tuple[str, str]:
+    symbols = Locale.parse(language).number_symbols["latn"]
+    return symbols["group"], symbols["decimal"]
 
 
 def kg(value) -> str:
@@ -132,7 +146,6 @@ def plain_number(value) -> str:
 
 
 # Korean: 2026. 3. 10. and 2026. 3. 10. 23:05 KST (Babel's medium date, the way Korean offices write dates).
-KOREAN_DATETIME = "y. M. d. HH:mm"
 
 
 def date(value) -> str:
@@ -147,11 +160,17 @@ def date(value) -> str:
         if language == "en":
             return as_utc(value).strftime("%Y-%m-%d %H:%M UTC")
         zone = get_timezone()
-        text = babel_format_datetime(as_utc(value), KOREAN_DATETIME, tzinfo=zone, locale=language)
+        local = as_utc(value).astimezone(zone)
+        text = f"{_korean_date(local)} {local:%H:%M}"
         return f"{text} KST" if str(zone) in ("Asia/Seoul", "ROK") else f"{text} ({zone})"
     if isinstance(value, dt.date):
-        return value.isoformat() if language == "en" else babel_format_date(value, "medium", locale=language)
+        return value.isoformat() if language == "en" else _korean_date(value)
     return str(value)
+
+
+def _korean_date(value: dt.date) -> str:
+    # Babel's medium Korean date ("y. M. d."), written directly: list pages show a date or two per row.
+    return f"{value.year}. {value.month}. {value.day}."
 
 
 def days(value) -> str:

@@ -1,8 +1,10 @@
 """Forms shared by several pages."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, RadioField, SubmitField
+from markupsafe import Markup, escape
+from wtforms import EmailField, PasswordField, RadioField, SelectField, SubmitField
 from wtforms.validators import DataRequired, Length
+from wtforms.widgets import Select
 
 from certify.i18n import LANGUAGE_NAMES
 
@@ -21,3 +23,22 @@ class LogoutForm(FlaskForm):
 
 class LanguageForm(FlaskForm):
     locale = RadioField(choices=list(LANGUAGE_NAMES.items()), validators=[DataRequired()])
+
+
+class PlainOptionsSelect(Select):
+    """WTForms' select, writing each plain option directly instead of through html_params: a filter listing one
+    option per recycler was the costliest part of the review queue and the certificate search."""
+
+    @classmethod
+    def render_option(cls, choice, **kwargs):
+        if kwargs or choice.render_kw or isinstance(choice.value, bool):
+            return super().render_option(choice, **kwargs)
+        selected = " selected" if choice.selected else ""
+        # Escaped as WTForms escapes them: the value as an attribute, the label as text.
+        return Markup(f'<option value="{escape(choice.value)}"{selected}>{escape(choice.label or choice.value)}</option>')
+
+
+class FilterSelectField(SelectField):
+    """A select of many plain options (companies, materials, statuses) in a search or filter form."""
+
+    widget = PlainOptionsSelect()

@@ -104,10 +104,11 @@ def waiting_days(submitted_at: dt.datetime | None, now: dt.datetime) -> int | No
 @roles_required("reviewer")
 def queue():
     """Batches awaiting review, oldest submitted first, with filters; one page is a fixed number of queries."""
-    materials = db.session.scalars(select(Material).order_by(Material.code)).all()
-    # Only companies with something in the queue: the filter never offers an empty choice.
-    companies = db.session.scalars(
-        select(Company).where(Company.id.in_(select(Batch.company_id).where(
+    materials = db.session.execute(select(Material.code, Material.name).order_by(Material.code)).all()
+    # Only companies with something in the queue: the filter never offers an empty choice. Plain rows: only
+    # the names are shown.
+    companies = db.session.execute(
+        select(Company.id, Company.name).where(Company.id.in_(select(Batch.company_id).where(
             Batch.status == workflow.AWAITING_REVIEW))).order_by(Company.name)).all()
     form = QueueFilterForm(materials, companies, formdata=request.args)
     form.validate()

@@ -8,6 +8,7 @@ from wtforms.widgets import HiddenInput
 
 from certify.domain.workflow import CERTIFICATE_STATUSES
 from certify.web.admin_forms import strip
+from certify.web.forms import FilterSelectField
 
 # The API's bounds (certify/api/schemas.py DecisionRequest, ReasonRequest), so both doors accept the same text.
 MAX_COMMENT_LENGTH = 4000
@@ -52,8 +53,8 @@ class QueueFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    material = SelectField(_l("Material"), validators=[Optional()], validate_choice=False)
-    company = SelectField(_l("Company"), validators=[Optional()], validate_choice=False)
+    material = FilterSelectField(_l("Material"), validators=[Optional()], validate_choice=False)
+    company = FilterSelectField(_l("Company"), validators=[Optional()], validate_choice=False)
     older_than_days = IntegerField(_l("Waiting at least (days)"), validators=[
         Optional(), NumberRange(0, MAX_AGE_DAYS, message=_l("Enter a number of days from 0 to %(max)s."))])
     warnings = BooleanField(_l("Only with warnings"))

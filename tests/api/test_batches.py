@@ -3,7 +3,20 @@ import hashlib
 
 from certify.extensions import db
 from certify.models import AuditEvent, CheckRun
-from tests.helpers import Applicant, batch_body, bearer, evidence_files, lot_held, make_user, minimal_pdf, token_for
+from tests.helpers import (
+    Applicant,
+    api_headers_for,
+    batch_body,
+    bearer,
+    evidence_files,
+    lot_held,
+    make_company,
+    make_facility,
+    make_user,
+    minimal_pdf,
+    seed_batch_rows,
+    token_for,
+)
 
 
 def test_create_batch_answers_the_batch_as_a_draft(client, ctx):
@@ -180,3 +193,27 @@ def test_patch_changes_the_mass_taken_from_a_lot_already_among_the_inputs(client
     assert response.status_code == 200, response.get_json()
     assert [(i["lot_id"], i["mass_kg"]) for i in response.get_json()["inputs"]] == [
         (second_lot["id"], 500), (first_lot["id"], 10500)]
+
+
+SUMMARY_KEYS = {"id", "number", "company_id", "facility_id", "material_code", "grade", "quantity_kg",
+                "production_start", "production_end", "status", "version", "claim", "approvals_required",
+                "certificate_number", "created_at", "submitted_at"}
+
+
+def test_a_list_entry_is_the_batch_summary_and_agrees_with_the_batch(client, ctx):
+    """Lists give each batch's summary (the batch itself is one GET away): 50 full batches would carry 700
+    check results. Every field of the summary is the batch's own."""
+    company = make_company()
+    seed_batch_rows(company, make_facility(company), make_user("reviewer"), 5)
+    db.session.commit()
+    headers = api_headers_for(client, "auditor")
+    items = client.get("/api/v1/batches", headers=headers).get_json()["items"]
+    assert len(items) == 5 and all(set(item) == SUMMARY_KEYS for item in items)
+    assert {item["status"] for item in items} == {"draft", "checks_failed", "awaiting_review", "changes_requested",
+                                                  "approved"}
+    for item in items:
+        batch = client.get(f"/api/v1/batches/{item['id']}", headers=headers).get_json()
+        assert item == {key: batch[key] for key in SUMMARY_KEYS}
+    approved = next(item for item in items if item["status"] == "approved")
+    assert approved["certificate_number"] and all(
+        item["certificate_number"] is None for item in items if item is not approved)

@@ -1,0 +1,60 @@
+"""Pooled connections are pinged only after being idle: a busy pool costs no extra round trips, and a connection
+that died while idle is replaced before anyone sees it."""
+import pytest
+import sqlalchemy as sa
+
+from certify import connections
+from config import database_url
+
+
+@pytest.fixture()
+def engine(database_url_for_tests):
+    engine = sa.create_engine(database_url(database_url_for_tests), pool_size=1, max_overflow=0)
+    connections.ping_idle_connections(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture()
+def pings(engine, monkeypatch):
+    sent = []
+    original = engine.dialect.do_ping
+    monkeypatch.setattr(engine.dialect, "do_ping", lambda dbapi_connection: sent.append(1) or original(dbapi_connection))
+    return sent
+
+
+def backend_pid(engine) -> int:
+    with engine.connect() as connection:
+        return connection.scalar(sa.text("SELECT pg_backend_pid()"))
+
+
+def terminate(engine, pid: int) -> None:
+    other = sa.create_engine(engine.url, poolclass=sa.pool.NullPool)
+    with other.connect() as connection:
+        assert connection.scalar(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    other.dispose()
+
+
+def test_a_connection_in_steady_use_is_not_pinged(engine, pings):
+    first = backend_pid(engine)
+    for _ in range(20):
+        assert backend_pid(engine) == first
+    assert pings == []
+
+
+def test_an_idle_connection_is_pinged_and_replaced_when_it_died(engine, pings, monkeypatch):
+    monkeypatch.setattr(connections, "PING_AFTER_IDLE_SECONDS", 0.0)  # every checkout counts as idle
+    dead = backend_pid(engine)
+    terminate(engine, dead)
+    replacement = backend_pid(engine)  # no error: the ping found it dead and the pool connected anew
+    assert replacement != dead and len(pings) >= 1
+
+
+def test_without_the_ping_a_dead_connection_fails_once_and_the_pool_recovers(engine, pings, monkeypatch):
+    """What the idle threshold trades: a connection that dies within it fails the statement that uses it."""
+    monkeypatch.setattr(connections, "PING_AFTER_IDLE_SECONDS", 3600.0)
+    dead = backend_pid(engine)
+    terminate(engine, dead)
+    with pytest.raises(sa.exc.OperationalError):
+        backend_pid(engine)
+    assert backend_pid(engine) != dead and pings == []
