@@ -2,12 +2,12 @@
 import logging
 
 from flask import Flask, jsonify, make_response, render_template, request
-from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.exc import OperationalError as DatabaseUnavailable
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from certify.extensions import db
+from certify.i18n import lazy_gettext as _l
 
 log = logging.getLogger(__name__)
 

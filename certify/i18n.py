@@ -3,8 +3,7 @@ from pathlib import Path
 
 from babel.support import Translations
 from flask import Flask, g, has_app_context, has_request_context, request, session
-from flask_babel import Babel, get_locale, get_translations, gettext
-from flask_babel import lazy_gettext as _l
+from flask_babel import Babel, LazyString, get_locale, get_translations, gettext
 from flask_login import current_user
 
 SUPPORTED_LOCALES = ("ko", "en")
@@ -67,6 +66,20 @@ def request_translations() -> Translations:
         translations = g._certify_translations = get_translations()
     return translations
 
+
+def translated(message: str, **variables) -> str:
+    """Flask-Babel's gettext, through the catalogue found once per request."""
+    text = request_translations().ugettext(message)
+    return text % variables if variables else text
+
+
+def lazy_gettext(message: str, **variables) -> LazyString:
+    """Flask-Babel's lazy_gettext, through the catalogue found once per request: labels are read on every row of
+    a list page, and looking the catalogue up for each was a fifth of such a page."""
+    return LazyString(translated, message, **variables)
+
+
+_l = lazy_gettext
 
 ROLE_NAMES = {"applicant": _l("applicant"), "reviewer": _l("reviewer"), "auditor": _l("auditor"),
               "admin": _l("admin")}

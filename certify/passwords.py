@@ -1,8 +1,9 @@
 """Password hashing (argon2id via argon2-cffi) and the password policy (length and guessability, via zxcvbn)."""
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask_babel import lazy_gettext as _l
 from zxcvbn import zxcvbn
+
+from certify.i18n import lazy_gettext as _l
 
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
 # Verified against when the account does not exist, so unknown users cost the same time as wrong passwords.

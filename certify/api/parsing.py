@@ -5,13 +5,13 @@ import json
 from decimal import Decimal
 
 from flask import request
-from flask_babel import lazy_gettext as _l
 from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 from sqlalchemy import Select
 
 from certify.errors import ApiError, ValidationFailed
 from certify.extensions import db
+from certify.i18n import lazy_gettext as _l
 
 DEFAULT_LIMIT, MAX_LIMIT = 50, 200
 

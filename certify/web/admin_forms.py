@@ -4,7 +4,6 @@ from decimal import Decimal, InvalidOperation
 
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
@@ -21,6 +20,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 from wtforms.widgets import HiddenInput, TextInput
 
+from certify.i18n import lazy_gettext as _l
 from certify.models.company import PROCESSES
 from certify.models.user import ROLES
 from certify.passwords import password_problems

@@ -4,7 +4,6 @@ from decimal import Decimal, InvalidOperation
 
 from flask import request
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from pydantic import BaseModel
@@ -26,6 +25,7 @@ from certify.api.parsing import field_errors
 from certify.api.schemas import BatchCreate, LotCreate
 from certify.domain.facts import DOCUMENT_KINDS, GRADES, LOT_CATEGORIES
 from certify.errors import ApiError, Conflict
+from certify.i18n import lazy_gettext as _l
 from certify.models.lot import CHEMISTRIES, LOT_FORMS
 from certify.web.admin_forms import ExactNumberField, strip
 from certify.web.formatting import kg, plain_number, words

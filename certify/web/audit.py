@@ -5,7 +5,6 @@ import json
 
 from flask import Blueprint, Response, redirect, render_template, request, stream_with_context, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import Select, select
@@ -19,6 +18,7 @@ from certify.csv_export import csv_stream
 from certify.domain.canonical import plain_json
 from certify.domain.workflow import BATCH_STATUSES, CERTIFICATE_STATUSES
 from certify.extensions import db
+from certify.i18n import lazy_gettext as _l
 from certify.i18n import status_label
 from certify.models import AuditEvent, Batch, Certificate, Company, Material, User
 from certify.security import get_batch_for, get_certificate_for, get_document_for, roles_required, scoped

@@ -1,8 +1,9 @@
 """Forms of two-step sign-in: the code after the password, and the code that confirms a new key."""
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import StringField, SubmitField
 from wtforms.validators import DataRequired, Regexp
+
+from certify.i18n import lazy_gettext as _l
 
 
 def without_spaces(value: str | None) -> str | None:

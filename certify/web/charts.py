@@ -5,9 +5,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
+from certify.i18n import lazy_gettext as _l
 from certify.web.formatting import number
 
 # Presentation attributes for an SVG seen without certify.css (saved or printed alone): neutral, still readable.

@@ -1,16 +1,15 @@
 """Numbers, dates and check details as people read them on the HTML pages, in the request's language."""
 import datetime as dt
+import functools
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-
-import functools
 
 from babel import Locale
 from flask import has_request_context
 from flask_babel import get_locale, get_timezone, gettext
-from flask_babel import lazy_gettext as _l
 
 from certify.domain.numbers import to_decimal
+from certify.i18n import lazy_gettext as _l
 from certify.timeutil import as_utc
 
 # Labels for the members of a check result's `details` (domain/checks.py); unknown keys fall back to words.

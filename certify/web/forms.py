@@ -1,5 +1,4 @@
 """Forms shared by several pages."""
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
 from wtforms import EmailField, PasswordField, RadioField, SelectField, SubmitField
@@ -7,6 +6,7 @@ from wtforms.validators import DataRequired, Length
 from wtforms.widgets import Select
 
 from certify.i18n import LANGUAGE_NAMES
+from certify.i18n import lazy_gettext as _l
 
 
 class LoginForm(FlaskForm):

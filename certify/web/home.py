@@ -2,11 +2,11 @@
 from decimal import Decimal
 
 from flask import Blueprint, redirect, render_template, url_for
-from flask_babel import format_date, gettext, lazy_gettext, ngettext
+from flask_babel import format_date, gettext, ngettext
 from flask_login import current_user
 from markupsafe import Markup
 
-from certify.i18n import status_label
+from certify.i18n import lazy_gettext, status_label
 from certify.models.user import ROLES
 from certify.security import roles_required
 from certify.services import dashboard as figures

@@ -3,7 +3,6 @@ import datetime as dt
 import io
 
 from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import joinedload
@@ -13,7 +12,19 @@ from certify.domain import workflow
 from certify.domain.checks import MESSAGES as CHECK_MESSAGES
 from certify.errors import ApiError
 from certify.extensions import db
-from certify.models import AuditEvent, Batch, Certificate, CheckResult, CheckRun, Company, Decision, Material, User
+from certify.i18n import translated as _
+from certify.models import (
+    AuditEvent,
+    Batch,
+    Certificate,
+    CheckResult,
+    CheckRun,
+    Company,
+    Decision,
+    Facility,
+    Material,
+    User,
+)
 from certify.security import get_batch_for, get_certificate_for, get_document_for, roles_required, scoped
 from certify.services import certificates
 from certify.services import review as review_service
@@ -74,18 +85,23 @@ def approvals_in_latest_run():
             .correlate(Batch).scalar_subquery())
 
 
-def filtered_queue(form: QueueFilterForm):
-    """The awaiting_review batches that pass the queue's filters (each filter only when validly given)."""
-    statement = scoped(select(Batch), Batch, current_user).where(Batch.status == workflow.AWAITING_REVIEW)
+def queue_conditions(form: QueueFilterForm) -> list:
+    """What makes an awaiting_review batch pass the queue's filters (each filter only when validly given)."""
+    conditions = [Batch.status == workflow.AWAITING_REVIEW]
     if form.material.data:
-        statement = statement.where(Batch.material_code == form.material.data)
+        conditions.append(Batch.material_code == form.material.data)
     if form.company_id() is not None:
-        statement = statement.where(Batch.company_id == form.company_id())
+        conditions.append(Batch.company_id == form.company_id())
     if form.older_than_days.data is not None and not form.older_than_days.errors:
-        statement = statement.where(Batch.submitted_at <= utcnow() - dt.timedelta(days=form.older_than_days.data))
+        conditions.append(Batch.submitted_at <= utcnow() - dt.timedelta(days=form.older_than_days.data))
     if form.warnings.data:
-        statement = statement.where(warnings_in_latest_run() > 0)
-    return statement
+        conditions.append(warnings_in_latest_run() > 0)
+    return conditions
+
+
+# A queue entry: what a reviewer weighs to pick the next batch, read as plain rows (a page is 50 of them).
+QUEUE_COLUMNS = (Batch.id, Batch.number, Batch.material_code, Batch.grade, Batch.quantity_kg, Batch.submitted_at,
+                 Batch.approvals_required, Company.name.label("company_name"), Facility.name.label("facility_name"))
 
 
 def after_cursor(statement, after_id: int | None):
@@ -100,6 +116,16 @@ def waiting_days(submitted_at: dt.datetime | None, now: dt.datetime) -> int | No
     return None if submitted_at is None else (now - as_utc(submitted_at)).days
 
 
+@review.app_template_filter("waiting")
+def waiting(days: int | None) -> str:
+    """How long a batch has waited, as the queue shows it (a filter, not a macro: it is on every row)."""
+    if days is None:
+        return "–"
+    if days < 1:
+        return _("today")
+    return _("1 day") if days == 1 else _("%(num)s days", num=days)
+
+
 @review.get("/")
 @roles_required("reviewer")
 def queue():
@@ -112,18 +138,20 @@ def queue():
             Batch.status == workflow.AWAITING_REVIEW))).order_by(Company.name)).all()
     form = QueueFilterForm(materials, companies, formdata=request.args)
     form.validate()
-    matching = filtered_queue(form)
-    total = db.session.scalar(select(func.count()).select_from(matching.subquery()))
-    page_statement = (after_cursor(matching, request.args.get("after", type=int))
-                      .add_columns(warnings_in_latest_run().label("warnings"),
-                                   approvals_in_latest_run().label("approvals"))
-                      .options(joinedload(Batch.company), joinedload(Batch.facility))
+    conditions = queue_conditions(form)
+    total = db.session.scalar(scoped(select(func.count(Batch.id)), Batch, current_user).where(*conditions))
+    page_statement = (scoped(select(*QUEUE_COLUMNS, warnings_in_latest_run().label("warnings"),
+                                    approvals_in_latest_run().label("approvals")), Batch, current_user)
+                      .join_from(Batch, Company, Company.id == Batch.company_id)
+                      .join_from(Batch, Facility, Facility.id == Batch.facility_id)
+                      .where(*conditions))
+    page_statement = (after_cursor(page_statement, request.args.get("after", type=int))
                       .order_by(Batch.submitted_at, Batch.id).limit(PAGE_SIZE + 1))
     rows = db.session.execute(page_statement).all()
-    next_after = rows[PAGE_SIZE - 1].Batch.id if len(rows) > PAGE_SIZE else None
+    next_after = rows[PAGE_SIZE - 1].id if len(rows) > PAGE_SIZE else None
     now = utcnow()
-    entries = [{"batch": row.Batch, "warnings": row.warnings, "approvals": row.approvals,
-                "waiting_days": waiting_days(row.Batch.submitted_at, now)} for row in rows[:PAGE_SIZE]]
+    entries = [{"batch": row, "warnings": row.warnings, "approvals": row.approvals,
+                "waiting_days": waiting_days(row.submitted_at, now)} for row in rows[:PAGE_SIZE]]
     filters = {name: value for name, value in request.args.items() if name != "after" and value}
     return render_template("review/queue.html", form=form, entries=entries, total=total, next_after=next_after,
                            filters=filters, material_names={m.code: m.name for m in materials})

@@ -1,12 +1,12 @@
 """The reviewer's forms: the queue's filters, a decision on a batch, a reason for a certificate's status change."""
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, RadioField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import HiddenInput
 
 from certify.domain.workflow import CERTIFICATE_STATUSES
+from certify.i18n import lazy_gettext as _l
 from certify.web.admin_forms import strip
 from certify.web.forms import FilterSelectField
 
