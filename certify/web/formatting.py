@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from babel import Locale
-from flask import has_request_context
+from flask import g, has_request_context
 from flask_babel import get_locale, get_timezone, gettext
 
 from certify.domain.numbers import to_decimal
@@ -76,8 +76,12 @@ def _language() -> str:
     """The request's language; outside a request (scripts, tests of plain functions) English, as the API writes."""
     if not has_request_context():
         return "en"
-    locale = get_locale()
-    return locale.language if locale is not None else "en"
+    # Asked for every number and date on a page; Flask-Babel's get_locale goes through `g` three times.
+    language = g.get("_certify_language")
+    if language is None:
+        locale = get_locale()
+        language = g._certify_language = locale.language if locale is not None else "en"
+    return language
 
 
 def _text(label) -> str:
