@@ -35,7 +35,8 @@ class PlainOptionsSelect(Select):
             return super().render_option(choice, **kwargs)
         selected = " selected" if choice.selected else ""
         # Escaped as WTForms escapes them: the value as an attribute, the label as text.
-        return Markup(f'<option value="{escape(choice.value)}"{selected}>{escape(choice.label or choice.value)}</option>')
+        value, label = escape(choice.value), escape(choice.label or choice.value)
+        return Markup(f'<option value="{value}"{selected}>{label}</option>')  # nosec B704 - both parts escaped above
 
 
 class FilterSelectField(SelectField):
