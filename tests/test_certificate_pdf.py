@@ -1,10 +1,14 @@
 """The certificate PDF (domain.md, Certificate): one bilingual page carrying the signed facts and how to verify them."""
 import io
 import subprocess
+from xml.sax.saxutils import escape
 
 import pypdf
 import segno
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from reportlab.lib.pagesizes import A4
+from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import Paragraph, Table, TableStyle
 
 from certify import certificate_pdf
 from certify.certificate_pdf import render_certificate_pdf
@@ -148,3 +152,99 @@ def test_the_cid_fallback_still_yields_extractable_korean(monkeypatch):
     assert len(reader.pages) == 1
     assert "재생원료 생산 인증서" in text
     assert document["verification_code"] in text
+
+
+def page_pdf(flowable, width):
+    """One A4 page with the flowable drawn at its top left."""
+    buffer = io.BytesIO()
+    canvas = Canvas(buffer, pagesize=A4, invariant=True)
+    _, height = flowable.wrapOn(canvas, width, A4[1])
+    flowable.drawOn(canvas, 40, A4[1] - 40 - height)
+    canvas.showPage()
+    canvas.save()
+    return buffer.getvalue()
+
+
+def page_png(tmp_path, name, flowable, width):
+    """page_pdf as a 100 dpi PNG (pdftoppm, poppler-utils)."""
+    (tmp_path / f"{name}.pdf").write_bytes(page_pdf(flowable, width))
+    subprocess.run(["pdftoppm", "-png", "-r", "100", "-singlefile", f"{name}.pdf", name], cwd=tmp_path, check=True)
+    return (tmp_path / f"{name}.png").read_bytes()
+
+
+def shown_text(pdf):
+    """Each piece of text the page shows (the text, where it starts, its font and size) and each word spacing."""
+    shown = []
+
+    def visit_text(text, cm, tm, font, size):
+        if text.strip():
+            x, y = tm[4] * cm[0] + tm[5] * cm[2] + cm[4], tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
+            shown.append((text.strip(), round(x, 2), round(y, 2), font["/BaseFont"], size))
+
+    def visit_operator(operator, operands, cm, tm):
+        if operator == b"Tw":
+            shown.append(("word spacing", round(float(operands[0]), 3)))
+
+    pypdf.PdfReader(io.BytesIO(pdf)).pages[0].extract_text(visitor_text=visit_text,
+                                                           visitor_operand_before=visit_operator)
+    return shown
+
+
+def test_plain_text_is_shown_just_where_a_paragraph_shows_it():
+    styles = certificate_pdf._styles(certificate_pdf._korean_font())
+    Run = certificate_pdf._Run
+    plain = [
+        (styles.value, "Bench Recycling Co."),  # fits on one line
+        (styles.statement, "재생원료 생산 사실을 인증합니다."),  # centred
+        (styles.value, "한빛리사이클링 주식회사 " * 8),  # broken into lines
+        (styles.value, "  two  spaces,\ta tab and a\xa0no-break space  "),  # spaces Paragraph collapses
+        (styles.small, "x " * 120),  # lines that fit only with their spaces narrowed (at 153 points)
+        (styles.url, "https://certify.example.kr/verify/KR-RM-2026-000007?code=" + "y" * 80),  # broken in words
+    ]
+    runs = [
+        (styles.section, (Run("인증 대상 "), Run("/ Certified production", colour=certificate_pdf.MUTED)),
+         "인증 대상 <font color='#5B6675'>/ Certified production</font>"),
+        (styles.small, (Run("서명 / Signature: "), Run("A" * 88, font="Courier", size=6.3)),
+         "서명 / Signature: <font name='Courier' size='6.3'>" + "A" * 88 + "</font>"),
+    ]
+    for style, text, markup in [(style, text, escape(text)) for style, text in plain] + runs:
+        shown = shown_text(page_pdf(certificate_pdf._Lines((style, text)), 153))
+        assert shown == shown_text(page_pdf(Paragraph(markup, style), 153)), markup
+
+
+def test_the_facts_grid_looks_like_the_table_it_stands_for(tmp_path):
+    styles = certificate_pdf._styles(certificate_pdf._korean_font())
+    certificate = make_document(company={"name": "한빛리사이클링 주식회사 " * 6, "business_registration_no": "1"})
+    grid = certificate_pdf._facts_table(certificate["certificate"], styles)
+    # The Table the facts were drawn with before: empty cells under each span, the styles below.
+    rows = [list(row) + [""] * (4 - len(row)) for row in certificate_pdf._facts_table(certificate["certificate"],
+                                                                                      styles).rows]
+    commands = [("VALIGN", (0, 0), (-1, -1), "MIDDLE"), ("LEFTPADDING", (0, 0), (-1, -1), 4),
+                ("RIGHTPADDING", (0, 0), (-1, -1), 4), ("TOPPADDING", (0, 0), (-1, -1), 4),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 4.6),
+                ("LINEBELOW", (0, 0), (-1, -1), 0.4, certificate_pdf.RULE)]
+    for index, row in enumerate(rows):
+        if row[1] == "":
+            commands += [("SPAN", (0, index), (-1, index)), ("BACKGROUND", (0, index), (-1, index),
+                                                                certificate_pdf.SHADE),
+                         ("TOPPADDING", (0, index), (-1, index), 4.5),
+                         ("LINEABOVE", (0, index), (-1, index), 0.8, certificate_pdf.ACCENT)]
+        elif row[2] == "":
+            commands.append(("SPAN", (1, index), (-1, index)))
+    label, value = certificate_pdf._FactsGrid.LABEL_WIDTH, certificate_pdf._FactsGrid.VALUE_WIDTH
+    table = Table(rows, colWidths=[label, value, label, value], style=TableStyle(commands))
+    width = certificate_pdf.CONTENT_WIDTH
+    assert page_png(tmp_path, "grid", grid, width) == page_png(tmp_path, "table", table, width)
+
+
+def test_a_certificate_renders_alike_whatever_was_rendered_before_it():
+    # The font subsets are kept per glyph set: other certificates' glyphs must neither leak in nor go missing.
+    first = make_document(company={"name": "가온누리 재생 주식회사", "business_registration_no": "1"})
+    second = make_document(company={"name": "다솜바람 순환 유한회사", "business_registration_no": "2"})
+    alone = render_certificate_pdf(second, "valid", verify_url(second))
+    certificate_pdf._subset_contents.cache_clear()
+    certificate_pdf._lines.cache_clear()
+    render_certificate_pdf(first, "valid", verify_url(first))
+    after_another = render_certificate_pdf(second, "valid", verify_url(second))
+    assert after_another == alone
+    assert "다솜바람 순환 유한회사" in extracted_text(after_another)[1]
