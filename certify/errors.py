@@ -8,6 +8,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 
 from certify.extensions import db
 from certify.i18n import lazy_gettext as _l
+from certify.storage import StoredFileMissing
 
 log = logging.getLogger(__name__)
 
@@ -112,6 +113,14 @@ def init_error_handlers(app: Flask) -> None:
         db.session.rollback()
         log.info("integrity error answered 409: %s", getattr(error, "orig", error))
         return render_error(409, CODES[409], _l("This conflicts with data saved at the same moment; reload and retry."))
+
+    @app.errorhandler(StoredFileMissing)
+    def handle_missing_file(error: StoredFileMissing):
+        # The record says the file exists: the store lost it or was never given it. Nothing the caller can fix.
+        log.error("document file missing from the store: %s (%s %s)", error.sha256, request.method, request.path)
+        return render_error(500, "document_file_missing", _l(
+            "The file of this document is missing from the document store. The service's operators have been "
+            "alerted; the document's record and checksum are unchanged."))
 
     @app.errorhandler(DatabaseUnavailable)
     def handle_database_down(error):

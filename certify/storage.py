@@ -18,6 +18,14 @@ class FileTooLarge(Exception):
         self.max_bytes = max_bytes
 
 
+class StoredFileMissing(Exception):
+    """A document's record exists but its file is not in the store (lost, or never copied to this store)."""
+
+    def __init__(self, sha256: str):
+        super().__init__(f"no stored file {sha256}")
+        self.sha256 = sha256
+
+
 @dataclass(frozen=True)
 class StagedFile:
     """An upload written to the store's staging area, hashed and measured, not yet committed."""
@@ -87,7 +95,10 @@ class LocalDiskStore:
         os.replace(staged.path, target)
 
     def open(self, sha256: str) -> BinaryIO:
-        return open(self.path_for(sha256), "rb")
+        try:
+            return open(self.path_for(sha256), "rb")
+        except FileNotFoundError:
+            raise StoredFileMissing(sha256) from None
 
     @contextmanager
     def local_copy(self, sha256: str) -> Iterator[Path]:

@@ -3,6 +3,7 @@ import hashlib
 
 from certify.extensions import db
 from certify.models import AuditEvent, CheckRun
+from certify.storage import document_store
 from tests.helpers import (
     Applicant,
     api_headers_for,
@@ -217,3 +218,17 @@ def test_a_list_entry_is_the_batch_summary_and_agrees_with_the_batch(client, ctx
     approved = next(item for item in items if item["status"] == "approved")
     assert approved["certificate_number"] and all(
         item["certificate_number"] is None for item in items if item is not approved)
+
+
+def test_a_document_whose_file_left_the_store_is_a_clear_error(app, client, ctx, caplog):
+    """Not a stack trace: the record is kept, the caller is told the file is missing, the operators are alerted."""
+    applicant = Applicant(client)
+    batch = applicant.batch()
+    document = applicant.upload(batch["id"], "assay_report", "assay.pdf", minimal_pdf("Assay R-1")).get_json()
+    document_store().path_for(document["sha256"]).unlink()
+    response = applicant.get(f"/api/v1/batches/{batch['id']}/documents/{document['id']}")
+    assert response.status_code == 500
+    assert response.get_json()["error"]["code"] == "document_file_missing"
+    assert "missing from the document store" in response.get_json()["error"]["message"]
+    assert any(document["sha256"] in record.getMessage() for record in caplog.records if record.levelname == "ERROR")
+    assert applicant.get(f"/api/v1/batches/{batch['id']}").get_json()["documents"][0]["sha256"] == document["sha256"]
