@@ -1,7 +1,7 @@
 """Check runs and their results: one run per submission, one result per check code."""
 import datetime as dt
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from certify.extensions import db
@@ -42,6 +42,9 @@ class CheckResult(db.Model):
         # A redelivered task can never store a code twice for one run.
         UniqueConstraint("check_run_id", "code"),
         CheckConstraint(one_of("outcome", OUTCOMES), name="outcome_known"),
+        # The review queue counts each run's warnings on every row, and filters on them.
+        Index("ix_check_results_warnings", "check_run_id", postgresql_where=text("outcome = 'warn'"),
+              sqlite_where=text("outcome = 'warn'")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
