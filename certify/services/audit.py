@@ -1,7 +1,8 @@
 """Appending to and verifying the hash-chained audit trail (api.md, Audit trail)."""
 from dataclasses import dataclass
 
-from sqlalchemy import select, text
+from sqlalchemy import insert, literal_column, select, text
+from sqlalchemy.orm import make_transient_to_detached
 
 from certify.domain.canonical import canonical_json, plain_json, sha256_hex
 from certify.extensions import db
@@ -11,6 +12,15 @@ from certify.timeutil import isoformat_z, utcnow
 
 # Any constant works: it names the one advisory lock that serialises appends on PostgreSQL.
 AUDIT_CHAIN_LOCK = 0x63657274
+
+_audit_events = AuditEvent.__table__
+_EVENT_COLUMNS = ("seq", "at", "actor_id", "action", "object_type", "object_id", "data", "prev_hash", "hash")
+_LOCK_CHAIN = text("SELECT pg_advisory_xact_lock(:key)").bindparams(key=AUDIT_CHAIN_LOCK)
+# LIMIT 1 written into the statement: given as a parameter, PostgreSQL plans the prepared statement anew at every
+# append (the generic plan's estimate cannot know the limit), while the chain is locked.
+_LAST_EVENT = (select(_audit_events.c.seq, _audit_events.c.hash).order_by(_audit_events.c.seq.desc())
+               .limit(literal_column("1")))
+_INSERT_EVENT = insert(_audit_events)
 
 
 def event_payload(event: AuditEvent) -> dict:
@@ -25,17 +35,26 @@ def event_hash(payload: dict) -> str:
 
 
 def record(actor_id: int | None, action: str, object_type: str, object_id, data: dict | None = None) -> AuditEvent:
-    """Appends one event in the caller's transaction. Appends are serialised so the chain never forks."""
+    """Appends one event in the caller's transaction. Appends are serialised so the chain never forks.
+
+    The chain stays locked from the append until the caller's commit, and every other appender waits that long:
+    make it the last statement before the commit. Here, only the chain's own three statements run under the lock.
+    """
     session = db.session
+    data = plain_json(data or {})
+    session.flush()  # the caller's pending changes go out before the chain is locked, not while it is
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": AUDIT_CHAIN_LOCK})
-    last = session.execute(select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)).first()
+        session.execute(_LOCK_CHAIN)
+    last = session.execute(_LAST_EVENT).first()
     event = AuditEvent(seq=(last.seq + 1) if last else 1, at=utcnow().replace(microsecond=0), actor_id=actor_id,
                        action=action, object_type=object_type, object_id=str(object_id),
-                       data=plain_json(data or {}), prev_hash=last.hash if last else GENESIS_HASH)
+                       data=data, prev_hash=last.hash if last else GENESIS_HASH)
     event.hash = event_hash(event_payload(event))
+    # Written as one plain INSERT (an ORM flush costs more than the statement), then handed to the session as
+    # the persistent row it now is.
+    session.execute(_INSERT_EVENT, {column: getattr(event, column) for column in _EVENT_COLUMNS})
+    make_transient_to_detached(event)
     session.add(event)
-    session.flush()
     return event
 
 

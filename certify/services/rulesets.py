@@ -1,4 +1,5 @@
 """Versioned thresholds (domain.md, Rulesets): the current version of each material and changes that add one."""
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
@@ -15,6 +16,18 @@ THRESHOLDS = ("min_purity_pct", "max_impurities_ppm", "max_recovery_pct", "typic
 def current_rules(material_code: str) -> MaterialRules | None:
     return db.session.scalar(select(MaterialRules).where(MaterialRules.material_code == material_code)
                              .order_by(MaterialRules.version.desc()).limit(1))
+
+
+def ruleset_by_rules_id(rules_id: int) -> Ruleset:
+    """The ruleset of one version, kept per app once read: a version is never changed (a change adds one), and
+    neither is a material's element or fraction, so only a version not seen before costs a query."""
+    known = current_app.extensions.setdefault("rulesets_by_rules_id", {})
+    ruleset = known.get(rules_id)
+    if ruleset is None:
+        rules, material = db.session.execute(select(MaterialRules, Material).join(
+            Material, Material.code == MaterialRules.material_code).where(MaterialRules.id == rules_id)).one()
+        ruleset = known[rules_id] = ruleset_for(material, rules)
+    return ruleset
 
 
 def all_current_rules() -> dict[str, MaterialRules]:
