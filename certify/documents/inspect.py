@@ -78,6 +78,9 @@ class _OutOfTime(BaseException):
     """Raised by the reading-time alarm. Not an Exception, so that no parser's `except Exception` swallows it."""
 
 
+RING_AGAIN_SECONDS = 0.05
+
+
 @contextlib.contextmanager
 def _time_budget(seconds: float | None) -> Iterator[None]:
     """Interrupts the block after `seconds` of wall time: a file crafted to be slow cannot hold a worker.
@@ -93,7 +96,9 @@ def _time_budget(seconds: float | None) -> Iterator[None]:
         raise _OutOfTime
 
     previous = signal.signal(signal.SIGALRM, out_of_time)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    # Repeating: an exception raised while Python runs a finaliser or a weakref callback is printed and dropped,
+    # so the alarm rings again until one reaches the read.
+    signal.setitimer(signal.ITIMER_REAL, seconds, RING_AGAIN_SECONDS)
     try:
         yield
     finally:
