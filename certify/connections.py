@@ -31,6 +31,6 @@ def ping_idle_connections(engine: Engine) -> None:
         try:
             dialect.do_ping(dbapi_connection)
         except dialect.loaded_dbapi.Error as error:
-            if dialect.is_disconnect(error, dbapi_connection, None):
-                raise exc.InvalidatePoolError() from error
-            raise
+            # Any failure of a bare ping means the connection is unusable; the driver's wording of it varies
+            # ("server closed the connection", "connection socket closed"...), so it is not matched.
+            raise exc.InvalidatePoolError() from error
