@@ -23,7 +23,6 @@ from certify.api.schemas import (
     ReasonRequest,
 )
 from certify.errors import NotFound, ValidationFailed
-from certify.extensions import db
 from certify.models import Certificate
 from certify.security import (
     READ_ALL_ROLES,
