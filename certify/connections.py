@@ -1,8 +1,9 @@
-"""Pooled database connections are checked before use only when they have been idle long enough to be stale."""
+"""Pooled database connections: checked before use only when idle long enough to be stale, and lent outside a
+transaction for statements that need none."""
 import time
 
 from sqlalchemy import event, exc
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 # A connection used this recently is handed out as it is: SQLAlchemy's pool_pre_ping would cost every request a
 # round trip, the one cost a public look-up has besides its own query. One idle for longer is pinged first, so
@@ -34,3 +35,9 @@ def ping_idle_connections(engine: Engine) -> None:
             # Any failure of a bare ping means the connection is unusable; the driver's wording of it varies
             # ("server closed the connection", "connection socket closed"...), so it is not matched.
             raise exc.InvalidatePoolError() from error
+
+
+def outside_transaction(engine: Engine) -> Connection:
+    """A connection of its own in autocommit, for statements that need no transaction around them: each is one
+    round trip, without BEGIN before and COMMIT or ROLLBACK after. Use it as a context manager."""
+    return engine.connect().execution_options(isolation_level="AUTOCOMMIT")

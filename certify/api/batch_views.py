@@ -44,42 +44,29 @@ def certificate_numbers(batch_ids: list[int]) -> dict[int, str]:
                                    .where(Certificate.batch_id.in_(batch_ids))).all())
 
 
-def batches_json(batches: list[Batch]) -> list[dict]:
-    ids = [batch.id for batch in batches]
-    runs, numbers = latest_runs(ids), certificate_numbers(ids)
-    return [batch_json(batch, runs.get(batch.id), numbers.get(batch.id)) for batch in batches]
-
-
 def one_batch_json(batch: Batch) -> dict:
-    return batches_json([batch])[0]
+    return batch_json(batch, latest_runs([batch.id]).get(batch.id), certificate_numbers([batch.id]).get(batch.id))
 
 
 def batch_json(batch: Batch, run: CheckRun | None, certificate_number: str | None) -> dict:
+    """The whole batch: its summary (what a list shows) and its assay, inputs, documents, latest checks and
+    decisions."""
     finished = run is not None and run.state != "queued"
     return {
-        "id": batch.id, "number": batch.number, "company_id": batch.company_id, "facility_id": batch.facility_id,
-        "material_code": batch.material_code, "grade": batch.grade, "quantity_kg": batch.quantity_kg,
-        "production_start": batch.production_start, "production_end": batch.production_end,
-        "status": batch.status, "version": batch.version,
+        **summary_json(batch, certificate_number),
         "assay": {"purity_pct": batch.purity_pct, "impurities_ppm": dict(batch.impurities_ppm),
                   "lab_name": batch.lab_name, "lab_accreditation_no": batch.lab_accreditation_no,
                   "report_no": batch.report_no},
         "inputs": [{"lot_id": a.lot_id, "lot_no": a.lot.lot_no, "mass_kg": a.mass_kg} for a in batch.allocations],
-        "claim": {"recycled_content_pct": batch.claimed_recycled_content_pct},
         "computed": run.computed if finished else None,
         "documents": [document_json(d) for d in batch.documents],
         "checks": [check_result_json(r) for r in run.results] if finished else [],
         "check_run": None if run is None else {
             "state": run.state, "ruleset_version": run.ruleset_version,
             "started_at": isoformat_z(run.started_at), "finished_at": isoformat_z(run.finished_at)},
-        "approvals_required": batch.approvals_required,
         "decisions": [{"reviewer_id": d.reviewer_id, "decision": d.decision, "comment": d.comment,
                        "at": isoformat_z(d.at)} for d in batch.decisions],
-        "certificate_number": certificate_number,
-        "created_at": isoformat_z(batch.created_at), "submitted_at": isoformat_z(batch.submitted_at),
     }
-
-
 
 
 # A list entry: what tells batches apart and where each one stands. The inputs, documents, checks and decisions
@@ -96,13 +83,14 @@ BATCH_SUMMARIES: Select = (select(*SUMMARY_COLUMNS, Certificate.number.label("ce
                            .outerjoin(Certificate, Certificate.batch_id == Batch.id))
 
 
-def summary_json(row) -> dict:
+def summary_json(batch, certificate_number: str | None) -> dict:
+    """A list entry, from a row of BATCH_SUMMARIES or from the Batch itself (the same attribute names)."""
     return {
-        "id": row.id, "number": row.number, "company_id": row.company_id, "facility_id": row.facility_id,
-        "material_code": row.material_code, "grade": row.grade, "quantity_kg": row.quantity_kg,
-        "production_start": row.production_start, "production_end": row.production_end,
-        "status": row.status, "version": row.version,
-        "claim": {"recycled_content_pct": row.claimed_recycled_content_pct},
-        "approvals_required": row.approvals_required, "certificate_number": row.certificate_number,
-        "created_at": isoformat_z(row.created_at), "submitted_at": isoformat_z(row.submitted_at),
+        "id": batch.id, "number": batch.number, "company_id": batch.company_id, "facility_id": batch.facility_id,
+        "material_code": batch.material_code, "grade": batch.grade, "quantity_kg": batch.quantity_kg,
+        "production_start": batch.production_start, "production_end": batch.production_end,
+        "status": batch.status, "version": batch.version,
+        "claim": {"recycled_content_pct": batch.claimed_recycled_content_pct},
+        "approvals_required": batch.approvals_required, "certificate_number": certificate_number,
+        "created_at": isoformat_z(batch.created_at), "submitted_at": isoformat_z(batch.submitted_at),
     }

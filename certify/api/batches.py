@@ -60,7 +60,7 @@ def list_batches():
         if value is not None:
             statement = statement.where(getattr(Batch, name) == value)
     rows, next_cursor = keyset_rows(statement, Batch.id, query.limit, query.cursor)
-    return jsonify({"items": [summary_json(row) for row in rows], "next_cursor": next_cursor})
+    return jsonify({"items": [summary_json(row, row.certificate_number) for row in rows], "next_cursor": next_cursor})
 
 
 @api.get("/batches/<int:batch_id>")

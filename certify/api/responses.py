@@ -153,32 +153,6 @@ class DecisionOut(Out):
     at: Timestamp
 
 
-class BatchOut(Out):
-    id: int
-    number: str
-    company_id: int
-    facility_id: int
-    material_code: str
-    grade: Literal[GRADES]
-    quantity_kg: Number
-    production_start: Date
-    production_end: Date
-    status: Literal[BATCH_STATUSES]
-    version: int
-    assay: AssayOut
-    inputs: list[InputOut]
-    claim: ClaimOut
-    computed: ComputedOut | None
-    documents: list[DocumentOut]
-    checks: list[CheckOut]
-    check_run: CheckRunOut | None
-    approvals_required: int | None
-    decisions: list[DecisionOut]
-    certificate_number: str | None
-    created_at: Timestamp
-    submitted_at: Timestamp | None
-
-
 class BatchSummaryOut(Out):
     """A batch in a list; the whole batch (inputs, documents, checks, decisions) is GET /api/v1/batches/{id}."""
     id: int
@@ -197,6 +171,16 @@ class BatchSummaryOut(Out):
     certificate_number: str | None
     created_at: Timestamp
     submitted_at: Timestamp | None
+
+
+class BatchOut(BatchSummaryOut):
+    assay: AssayOut
+    inputs: list[InputOut]
+    computed: ComputedOut | None
+    documents: list[DocumentOut]
+    checks: list[CheckOut]
+    check_run: CheckRunOut | None
+    decisions: list[DecisionOut]
 
 
 class SubmitOut(Out):

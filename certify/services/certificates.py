@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from sqlalchemy import bindparam, func, select, text
 
 from certify.certificate_pdf import render_certificate_pdf
+from certify.connections import outside_transaction
 from certify.domain import workflow
 from certify.domain.canonical import plain_json
 from certify.errors import Conflict, ValidationFailed
@@ -115,7 +116,7 @@ STATUS_LOOKUP = select(Certificate.status).where(Certificate.number == bindparam
 def read_outside_transaction(statement, **parameters):
     """Runs one read on a connection of its own in autocommit: a single statement sees one consistent snapshot
     anyway, and skipping BEGIN and ROLLBACK halves the round trips of the public look-ups anyone may flood."""
-    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+    with outside_transaction(db.engine) as connection:
         return connection.execute(statement, parameters).first()
 
 

@@ -6,6 +6,7 @@ from decimal import Decimal
 from flask import current_app
 from sqlalchemy import JSON, Row, bindparam, func, insert, literal_column, select, update
 
+from certify.connections import outside_transaction
 from certify.documents import inspect_document
 from certify.domain import workflow
 from certify.domain.checks import CheckReport, jsonable, run_all
@@ -155,7 +156,7 @@ def _count_attempt_and_read_documents(run_id: int) -> list[Row] | None:
     One autocommitted statement on a connection of its own, with no BEGIN and COMMIT round trips around it, and it
     reads the documents too: they cannot change while the batch is checking (when it is not, they go unused).
     """
-    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+    with outside_transaction(db.engine) as connection:
         if connection.dialect.name == "postgresql":
             rows = connection.execute(_COUNT_ATTEMPT_WITH_DOCUMENTS, {"run_id": run_id}).all()
             return [row for row in rows if row.id is not None] if rows else None
