@@ -4,6 +4,7 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+import functools
 import json
 import os
 import secrets
@@ -69,6 +70,9 @@ class Keyring:
         self.current_key_id = key_id(private_key.public_key())
         # A rotation interrupted between its two writes lists the current key as retired too: publish it once.
         self.retired = tuple(key for key in retired if key.key_id != self.current_key_id)
+        # Fixed for the keyring's life, and every public verification reads them: encoded once.
+        self._published = (_published(self.current_key_id, private_key.public_key(), "current"),
+                           *(_published(key.key_id, key.public_key, "retired") for key in self.retired))
 
     @classmethod
     def load(cls, private_key_path: str | os.PathLike[str],
@@ -82,10 +86,7 @@ class Keyring:
 
     def published_keys(self) -> list[dict[str, str]]:
         """The keys of /.well-known/certify-keys.json, current first."""
-        current = self._private_key.public_key()
-        keys = [_published(self.current_key_id, current, "current")]
-        keys.extend(_published(key.key_id, key.public_key, "retired") for key in self.retired)
-        return keys
+        return [dict(key) for key in self._published]
 
     def public_key_for(self, wanted_key_id: str) -> Ed25519PublicKey | None:
         if wanted_key_id == self.current_key_id:
@@ -186,6 +187,12 @@ def _find_published_key(published_keys: Any, wanted_key_id: str) -> Ed25519Publi
 def _public_key_from_b64(value: Any) -> Ed25519PublicKey:
     if not isinstance(value, str):
         raise TypeError("public_key must be a base64 string")
+    return _decoded_public_key(value)
+
+
+# A verifier meets the same few published keys again and again: each is decoded once.
+@functools.lru_cache(maxsize=64)
+def _decoded_public_key(value: str) -> Ed25519PublicKey:
     raw = base64.b64decode(value, validate=True)
     if len(raw) != 32:
         raise ValueError("an Ed25519 public key is 32 bytes")
