@@ -30,6 +30,8 @@ class Batch(db.Model):
         Index("ix_batches_status_company_id", "status", "company_id"),
         Index("ix_batches_material_code_id", "material_code", "id"),
         Index("ix_batches_created_at", "created_at"),
+        # The audit search's number prefix (LIKE 'KR-…%'): a plain index serves LIKE only under the C collation.
+        Index("ix_batches_number_prefix", "number", postgresql_ops={"number": "varchar_pattern_ops"}),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -20,6 +20,8 @@ class Certificate(db.Model):
         CheckConstraint(one_of("status", CERTIFICATE_STATUSES), name="status_known"),
         Index("ix_certificates_status_id", "status", "id"),
         Index("ix_certificates_issued_at", "issued_at"),
+        # The audit search's number prefix (LIKE 'KR-RM-…%'): a plain index serves LIKE only under the C collation.
+        Index("ix_certificates_number_prefix", "number", postgresql_ops={"number": "varchar_pattern_ops"}),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
