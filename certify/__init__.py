@@ -98,9 +98,10 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from certify.api import api
-    from certify.routing import DatabaseIdConverter
+    from certify.routing import DatabaseIdConverter, id_links
 
     app.url_map.converters["int"] = DatabaseIdConverter
+    app.add_template_global(id_links)
     from certify.web import register_web_blueprints
 
     csrf.exempt(api)  # the API authenticates by Bearer token only, never by cookie

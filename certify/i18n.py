@@ -5,6 +5,7 @@ from babel.support import Translations
 from flask import Flask, g, has_app_context, has_request_context, request, session
 from flask_babel import Babel, LazyString, get_locale, get_translations, gettext
 from flask_login import current_user
+from markupsafe import Markup
 
 SUPPORTED_LOCALES = ("ko", "en")
 DEFAULT_LOCALE = "ko"
@@ -46,6 +47,7 @@ def init_i18n(app: Flask, babel: Babel) -> None:
     app.jinja_env.globals["get_locale"] = get_locale
 
     app.add_template_filter(status_label, "status_label")
+    app.add_template_global(status_badge)
 
     @app.context_processor
     def language_choices():
@@ -94,6 +96,11 @@ STATUS_LABELS = {
 
 def status_label(status: str) -> str:
     return str(STATUS_LABELS.get(status, status.replace("_", " ")))
+
+
+def status_badge(status: str) -> Markup:
+    """A status as its badge: a function, not a Jinja macro, since list pages draw one on every row."""
+    return Markup('<span class="badge status-{}">{}</span>').format(status, status_label(status))
 
 
 def translate(message: str, **values) -> str:

@@ -2,6 +2,7 @@
 import datetime as dt
 import io
 import json
+from typing import NamedTuple
 
 from flask import Blueprint, Response, redirect, render_template, request, stream_with_context, url_for
 from flask_babel import gettext as _
@@ -30,7 +31,7 @@ from certify.web import formatting
 from certify.web.admin_forms import strip
 from certify.web.downloads import attachment_response, file_response
 from certify.web.forms import FilterSelectField
-from certify.web.paging import newest_first, newest_rows
+from certify.web.paging import newest_first, newest_rows, plain_rows
 from certify.web.review import check_messages
 from certify.web.review_forms import value_label
 
@@ -80,8 +81,8 @@ class SearchForm(FlaskForm):
     def __init__(self, statuses: tuple[str, ...], **kwargs):
         super().__init__(formdata=request.args, **kwargs)
         # Plain rows, not entities: only the names are shown.
-        companies = db.session.execute(select(Company.id, Company.name).order_by(Company.name, Company.id)).all()
-        materials = db.session.execute(select(Material.code, Material.name).order_by(Material.code)).all()
+        companies = plain_rows(select(Company.id, Company.name).order_by(Company.name, Company.id))
+        materials = plain_rows(select(Material.code, Material.name).order_by(Material.code))
         self.company.choices = [SelectChoice("", _("all companies"))] + [
             SelectChoice(str(c.id), c.name) for c in companies]
         self.material.choices = [SelectChoice("", _("all materials"))] + [
@@ -182,14 +183,36 @@ def certificate_conditions(form: CertificateSearchForm) -> list:
     return conditions
 
 
-# A certificate as the search lists it, read as plain rows: the signed content's few shown members are picked out
-# by the database rather than the whole document decoded for each of the page's 50 rows. Numbers stay text, exact.
-SEARCH_RESULT_COLUMNS = (
-    Certificate.id, Certificate.number, Certificate.status, Certificate.batch_id,
-    *(Certificate.content[name].as_string().label(name)
-      for name in ("material_code", "grade", "quantity_kg", "recycled_content_pct", "production_start",
-                   "production_end", "issued_at", "batch_number")),
-    Certificate.content[("company", "name")].as_string().label("company_name"))
+# A certificate as the search lists it: plain rows with the signed content, of which the row shows a few members.
+# The content is a `json` column: PostgreSQL parses the whole document again for every member picked out of it
+# (9 a row), while one decode per row in the driver costs a quarter of that.
+SEARCH_RESULT_COLUMNS = (Certificate.id, Certificate.number, Certificate.status, Certificate.batch_id,
+                         Certificate.content)
+SHOWN_CONTENT = ("material_code", "grade", "quantity_kg", "recycled_content_pct", "production_start",
+                 "production_end", "issued_at", "batch_number")
+
+
+class SearchResult(NamedTuple):
+    """One certificate as a row of the search."""
+    id: int
+    number: str
+    status: str
+    batch_id: int
+    company_name: str
+    material_code: str
+    grade: str
+    quantity_kg: object
+    recycled_content_pct: object
+    production_start: str
+    production_end: str
+    issued_at: str
+    batch_number: str
+
+    @classmethod
+    def of(cls, row) -> "SearchResult":
+        content = row.content
+        return cls(row.id, row.number, row.status, row.batch_id, content["company"]["name"],
+                   *(content[name] for name in SHOWN_CONTENT))
 
 
 def emails_of(user_ids) -> dict[int, str]:
@@ -354,7 +377,8 @@ def certificate_search():
     statement = scoped(select(*SEARCH_RESULT_COLUMNS), Certificate, current_user).where(*certificate_conditions(form))
     size = page_size()
     found, older = newest_rows(statement, Certificate.id, size)
-    return render_template("audit/certificates.html", form=form, certificates=found, older=older,
+    results = [SearchResult.of(row) for row in found]
+    return render_template("audit/certificates.html", form=form, certificates=results, older=older,
                            page_args={**form.query_args(), "limit": size})
 
 

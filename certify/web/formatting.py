@@ -3,6 +3,7 @@ import datetime as dt
 import functools
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from zoneinfo import ZoneInfo
 
 from babel import Locale
 from flask import g, has_request_context
@@ -162,13 +163,23 @@ def date(value) -> str:
     if isinstance(value, dt.datetime):
         if language == "en":
             return as_utc(value).strftime("%Y-%m-%d %H:%M UTC")
-        zone = get_timezone()
+        zone, zone_suffix = _zone()
         local = as_utc(value).astimezone(zone)
-        text = f"{_korean_date(local)} {local:%H:%M}"
-        return f"{text} KST" if str(zone) in ("Asia/Seoul", "ROK") else f"{text} ({zone})"
+        return f"{_korean_date(local)} {local:%H:%M}{zone_suffix}"
     if isinstance(value, dt.date):
         return value.isoformat() if language == "en" else _korean_date(value)
     return str(value)
+
+
+def _zone() -> tuple[dt.tzinfo, str]:
+    """The service's time zone and how a time in it is marked; found once per request, like the language."""
+    zone = g.get("_certify_zone")
+    if zone is None:
+        name = str(get_timezone())
+        suffix = " KST" if name in ("Asia/Seoul", "ROK") else f" ({name})"
+        # The same zone as the standard library's: Babel's pytz zone converts several times slower.
+        zone = g._certify_zone = (ZoneInfo(name), suffix)
+    return zone
 
 
 def _korean_date(value: dt.date) -> str:

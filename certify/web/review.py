@@ -31,6 +31,7 @@ from certify.services import review as review_service
 from certify.storage import document_store
 from certify.timeutil import as_utc, utcnow
 from certify.web.downloads import file_response
+from certify.web.paging import plain_rows
 from certify.web.review_forms import DecisionForm, NumberSearchForm, QueueFilterForm, ReasonForm, value_label
 
 review = Blueprint("review", __name__, url_prefix="/review")
@@ -113,8 +114,10 @@ def after_cursor(statement, after_id: int | None):
     return statement.where(or_(Batch.submitted_at > anchor, and_(Batch.submitted_at == anchor, Batch.id > after_id)))
 
 
-def waiting_days(submitted_at: dt.datetime | None, now: dt.datetime) -> int | None:
-    return None if submitted_at is None else (now - as_utc(submitted_at)).days
+@review.app_template_filter("waiting_days")
+def waiting_days(submitted_at: dt.datetime | None) -> int | None:
+    """Whole days since a batch was submitted."""
+    return None if submitted_at is None else (utcnow() - as_utc(submitted_at)).days
 
 
 @review.app_template_filter("waiting")
@@ -131,30 +134,31 @@ def waiting(days: int | None) -> str:
 @roles_required("reviewer")
 def queue():
     """Batches awaiting review, oldest submitted first, with filters; one page is a fixed number of queries."""
-    materials = db.session.execute(select(Material.code, Material.name).order_by(Material.code)).all()
-    # Only companies with something in the queue: the filter never offers an empty choice. Plain rows: only
-    # the names are shown.
-    companies = db.session.execute(
-        select(Company.id, Company.name).where(Company.id.in_(select(Batch.company_id).where(
-            Batch.status == workflow.AWAITING_REVIEW))).order_by(Company.name)).all()
+    materials = plain_rows(select(Material.code, Material.name).order_by(Material.code))
+    # Only companies with something in the queue: the filter never offers an empty choice.
+    companies = plain_rows(select(Company.id, Company.name).where(Company.id.in_(select(Batch.company_id).where(
+        Batch.status == workflow.AWAITING_REVIEW))).order_by(Company.name))
     form = QueueFilterForm(materials, companies, formdata=request.args)
     form.validate()
     conditions = queue_conditions(form)
-    total = db.session.scalar(scoped(select(func.count(Batch.id)), Batch, current_user).where(*conditions))
+    count = scoped(select(func.count(Batch.id)), Batch, current_user).where(*conditions)
+    # The count rides along with the page, computed once (its own FROM: never correlated to the page's rows).
     page_statement = (scoped(select(*QUEUE_COLUMNS, warnings_in_latest_run().label("warnings"),
-                                    approvals_in_latest_run().label("approvals")), Batch, current_user)
+                                    approvals_in_latest_run().label("approvals"),
+                                    count.correlate(None).scalar_subquery().label("total")), Batch, current_user)
                       .join_from(Batch, Company, Company.id == Batch.company_id)
                       .join_from(Batch, Facility, Facility.id == Batch.facility_id)
                       .where(*conditions))
-    page_statement = (after_cursor(page_statement, request.args.get("after", type=int))
-                      .order_by(Batch.submitted_at, Batch.id).limit(PAGE_SIZE + 1))
-    rows = db.session.execute(page_statement).all()
+    after = request.args.get("after", type=int)
+    page_statement = after_cursor(page_statement, after).order_by(Batch.submitted_at, Batch.id).limit(PAGE_SIZE + 1)
+    rows = plain_rows(page_statement)
+    if rows:
+        total = rows[0].total
+    else:  # an empty first page counts nothing; a page past the end still tells the size of the queue
+        total = 0 if after is None else db.session.scalar(count)
     next_after = rows[PAGE_SIZE - 1].id if len(rows) > PAGE_SIZE else None
-    now = utcnow()
-    entries = [{"batch": row, "warnings": row.warnings, "approvals": row.approvals,
-                "waiting_days": waiting_days(row.submitted_at, now)} for row in rows[:PAGE_SIZE]]
     filters = {name: value for name, value in request.args.items() if name != "after" and value}
-    return render_template("review/queue.html", form=form, entries=entries, total=total, next_after=next_after,
+    return render_template("review/queue.html", form=form, entries=rows[:PAGE_SIZE], total=total, next_after=next_after,
                            filters=filters, material_names={m.code: m.name for m in materials})
 
 
