@@ -9,6 +9,7 @@ from certify.documents.inspect import (
     MAX_XLSX_UNCOMPRESSED_BYTES,
     Inspection,
     inspect_document,
+    read_ahead,
 )
 from certify.documents.sniff import ACCEPTED_MEDIA_TYPES, safe_filename_label, sniff_media_type
 
@@ -23,6 +24,7 @@ __all__ = [
     "MAX_XLSX_UNCOMPRESSED_BYTES",
     "Inspection",
     "inspect_document",
+    "read_ahead",
     "safe_filename_label",
     "sniff_media_type",
 ]

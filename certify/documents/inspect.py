@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import functools
+import importlib
 import io
 import math
 import os
@@ -17,12 +19,13 @@ from typing import TYPE_CHECKING, BinaryIO, Iterable, Iterator, Sequence
 import defusedxml
 import defusedxml.ElementTree
 import openpyxl
+import pypdf._codecs
 from PIL import Image
 from pypdf import PdfReader
 from pypdf.errors import LimitReachedError
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
 
-from certify.documents.sniff import CSV, JPEG, PDF, PNG, TEXT_HEAD_BYTES, XLSX, plain_text_problem, sniff_media_type
+from certify.documents.sniff import CSV, JPEG, PDF, PNG, TEXT_HEAD_BYTES, XLSX, plain_text_problem, sniffed_media_type
 from certify.domain.facts import AssayRow
 
 if TYPE_CHECKING:
@@ -68,6 +71,32 @@ class Inspection:
     text: str | None = None
     # The assay template's rows when a CSV/XLSX is in that template; None otherwise.
     assay_rows: tuple[AssayRow, ...] | None = None
+
+
+_PYPDF_NAMED_ENCODING = getattr(pypdf._codecs, "encoding_dict_from_named_encoding", None)
+
+
+@functools.lru_cache(maxsize=8)
+def _named_encoding_table(encoding: str) -> dict[int, str]:
+    return _PYPDF_NAMED_ENCODING(encoding)
+
+
+def _named_encoding(encoding: str) -> dict[int, str]:
+    # A copy: pypdf applies a font's /Differences to the table it is given.
+    return dict(_named_encoding_table(encoding))
+
+
+# pypdf builds the 256-entry table of a named encoding (cp1252) by decoding each byte on its own, twice for every page
+# it extracts text from (its default font and a standard font), and the table depends on the name alone: a quarter of
+# the text extraction of a one-page PDF. Its text-extraction modules get each table built once instead. A pypdf whose
+# modules are laid out otherwise is left as it is.
+for _name in ("pypdf._text_extraction._text_extractor", "pypdf.generic._font"):
+    try:
+        _module = importlib.import_module(_name)
+    except ImportError:
+        continue
+    if _PYPDF_NAMED_ENCODING and getattr(_module, "encoding_dict_from_named_encoding", None) is _PYPDF_NAMED_ENCODING:
+        _module.encoding_dict_from_named_encoding = _named_encoding
 
 
 class _Refused(Exception):
@@ -122,7 +151,8 @@ def inspect_document(
     if kind is None:
         return Inspection(f"files of type {media_type!r} are not accepted")
     with open(path, "rb") as fh:
-        sniffed = sniff_media_type(path)
+        sniffed = sniffed_media_type(fh)
+        fh.seek(0)
         if sniffed != media_type:
             reason = plain_text_problem(fh.read(TEXT_HEAD_BYTES + 1)) if media_type == CSV and not sniffed else None
             actual = _KIND[sniffed] if sniffed else "none of the accepted types"
@@ -138,6 +168,26 @@ def inspect_document(
             if _caused_by(exc, defusedxml.DefusedXmlException):
                 return Inspection("the workbook's XML declares entities (an XML bomb or an external entity)")
             return Inspection(f"the file could not be read as {kind}: {_describe(exc, path)}")
+
+
+def read_ahead(paths: Iterable[str | os.PathLike[str]]) -> None:
+    """Asks the kernel to start reading these files now, all at once, before they are inspected one by one.
+
+    A stored file not read for a while is no longer in memory: read one after the other, each would wait for the
+    disk in turn. A file that cannot be opened is left to inspect_document to report. Where the system has no
+    such hint (not Linux), nothing is done.
+    """
+    if not hasattr(os, "posix_fadvise"):
+        return
+    for path in paths:
+        try:
+            fd = os.open(path, os.O_RDONLY)
+        except OSError:
+            continue
+        try:
+            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_WILLNEED)
+        finally:
+            os.close(fd)
 
 
 def _inspect(fh: BinaryIO, media_type: str, max_uncompressed_bytes: int) -> Inspection:

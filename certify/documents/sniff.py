@@ -40,15 +40,20 @@ def sniff_media_type(path: str | os.PathLike[str]) -> str | None:
     Raises OSError only when the file itself cannot be opened.
     """
     with open(path, "rb") as fh:
-        head = fh.read(TEXT_HEAD_BYTES + 1)
-        if head.startswith(b"%PDF-"):
-            return PDF
-        if head.startswith(_PNG_SIGNATURE):
-            return PNG
-        if head.startswith(_JPEG_SIGNATURE):
-            return JPEG
-        if head.startswith(_ZIP_SIGNATURE):
-            return XLSX if _is_xlsx(fh) else None
+        return sniffed_media_type(fh)
+
+
+def sniffed_media_type(fh: BinaryIO) -> str | None:
+    """sniff_media_type of a file already open for reading at its start; leaves it at no position in particular."""
+    head = fh.read(TEXT_HEAD_BYTES + 1)
+    if head.startswith(b"%PDF-"):
+        return PDF
+    if head.startswith(_PNG_SIGNATURE):
+        return PNG
+    if head.startswith(_JPEG_SIGNATURE):
+        return JPEG
+    if head.startswith(_ZIP_SIGNATURE):
+        return XLSX if _is_xlsx(fh) else None
     return CSV if plain_text_problem(head) is None else None
 
 

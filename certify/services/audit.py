@@ -1,7 +1,7 @@
 """Appending to and verifying the hash-chained audit trail (api.md, Audit trail)."""
 from dataclasses import dataclass
 
-from sqlalchemy import insert, literal_column, select, text
+from sqlalchemy import String, bindparam, insert, literal_column, select, text
 from sqlalchemy.orm import make_transient_to_detached
 
 from certify.domain.canonical import canonical_json, plain_json, sha256_hex
@@ -15,12 +15,30 @@ AUDIT_CHAIN_LOCK = 0x63657274
 
 _audit_events = AuditEvent.__table__
 _EVENT_COLUMNS = ("seq", "at", "actor_id", "action", "object_type", "object_id", "data", "prev_hash", "hash")
-_LOCK_CHAIN = text("SELECT pg_advisory_xact_lock(:key)").bindparams(key=AUDIT_CHAIN_LOCK)
+# Taken by every append on PostgreSQL, and held until the appender commits.
+LOCK_CHAIN = text("SELECT pg_advisory_xact_lock(:key)").bindparams(key=AUDIT_CHAIN_LOCK)
 # LIMIT 1 written into the statement: given as a parameter, PostgreSQL plans the prepared statement anew at every
 # append (the generic plan's estimate cannot know the limit), while the chain is locked.
 _LAST_EVENT = (select(_audit_events.c.seq, _audit_events.c.hash).order_by(_audit_events.c.seq.desc())
                .limit(literal_column("1")))
 _INSERT_EVENT = insert(_audit_events)
+# PostgreSQL, for a caller that sends its statements together (the check run's pipeline): _LAST_EVENT and
+# _INSERT_EVENT as one statement, the hash computed by the database from the two members known only under the lock
+# (prev_hash and seq, the last two of the canonical JSON, which sorts its keys) and the rest of the payload's
+# canonical JSON (appended_event_parameters). Sent after LOCK_CHAIN as a statement of its own (so that it reads the
+# chain as the lock left it) and before the commit, it keeps the chain locked for no round trip at all.
+APPEND_EVENT_ON_POSTGRESQL = text("""
+WITH last_event AS (SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1),
+     next_event AS (SELECT coalesce((SELECT seq FROM last_event), 0) + 1 AS seq,
+                           coalesce((SELECT hash FROM last_event), :genesis_hash) AS prev_hash)
+INSERT INTO audit_events (seq, at, actor_id, action, object_type, object_id, data, prev_hash, hash)
+SELECT seq, :at, :actor_id, :action, :object_type, :object_id, :data, prev_hash,
+       encode(sha256(convert_to(prev_hash || :hashed_head || prev_hash || '","seq":' || seq || '}', 'UTF8')), 'hex')
+FROM next_event
+""").bindparams(*(bindparam(name, type_=_audit_events.c[name].type)
+                  for name in ("at", "actor_id", "action", "object_type", "object_id", "data")),
+                bindparam("hashed_head", type_=String), bindparam("genesis_hash", GENESIS_HASH, type_=String))
+_HASHED_TAIL = '"prev_hash":"","seq":0}'
 
 
 def event_payload(event: AuditEvent) -> dict:
@@ -34,6 +52,18 @@ def event_hash(payload: dict) -> str:
     return sha256_hex(payload["prev_hash"].encode("ascii") + canonical_json(payload))
 
 
+def appended_event_parameters(actor_id: int | None, action: str, object_type: str, object_id,
+                              data: dict | None = None) -> dict:
+    """The parameters of APPEND_EVENT_ON_POSTGRESQL: the event's own columns, and the canonical JSON of its payload
+    up to the value of prev_hash, which the database completes with prev_hash and seq before hashing."""
+    values = {"at": utcnow().replace(microsecond=0), "actor_id": actor_id, "action": action,
+              "object_type": object_type, "object_id": str(object_id), "data": plain_json(data or {})}
+    encoded = canonical_json({**values, "at": isoformat_z(values["at"]), "prev_hash": "", "seq": 0}).decode("utf-8")
+    if not encoded.endswith(_HASHED_TAIL):
+        raise ValueError("prev_hash and seq are no longer the last members of the hashed payload")
+    return {**values, "hashed_head": encoded[:-len(_HASHED_TAIL)] + '"prev_hash":"'}
+
+
 def record(actor_id: int | None, action: str, object_type: str, object_id, data: dict | None = None) -> AuditEvent:
     """Appends one event in the caller's transaction. Appends are serialised so the chain never forks.
 
@@ -44,7 +74,7 @@ def record(actor_id: int | None, action: str, object_type: str, object_id, data:
     data = plain_json(data or {})
     session.flush()  # the caller's pending changes go out before the chain is locked, not while it is
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(_LOCK_CHAIN)
+        session.execute(LOCK_CHAIN)
     last = session.execute(_LAST_EVENT).first()
     event = AuditEvent(seq=(last.seq + 1) if last else 1, at=utcnow().replace(microsecond=0), actor_id=actor_id,
                        action=action, object_type=object_type, object_id=str(object_id),

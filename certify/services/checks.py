@@ -1,13 +1,20 @@
 """The check run: gather a batch's facts, run the 14 checks, record results and move the status, in one transaction."""
+import contextlib
 import datetime as dt
 import logging
+from collections import namedtuple
+from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 
 from flask import current_app
-from sqlalchemy import JSON, Row, bindparam, func, insert, literal_column, select, update
+from psycopg.types.json import Json
+from sqlalchemy import JSON, Connection, Row, Select, bindparam, func, insert, literal_column, select, update
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.types import TypeDecorator
 
 from certify.connections import outside_transaction
-from certify.documents import inspect_document
+from certify.documents import inspect_document, read_ahead
 from certify.domain import workflow
 from certify.domain.checks import CheckReport, jsonable, run_all
 from certify.domain.facts import BatchFacts, DocumentFacts, InputFacts, LotFacts
@@ -82,15 +89,21 @@ _LOCK_INPUT_LOTS = (
                             & (_other_lot.c.company_id != bindparam("company_id"))))
     .where(allocations.c.batch_id == bindparam("batch_id"))
     .order_by(feedstock_lots.c.id, _other_lot.c.id).with_for_update(of=feedstock_lots))
+# What others reserved on the batch's lots, read after _LOCK_INPUT_LOTS by a statement of its own: the lot row locks,
+# held until commit, serialise LOT_ALLOCATION per lot (of two batches checked at the same moment on the same mass,
+# the second sees the first one's reservation), and a statement that waited for a lock still reads with the snapshot
+# it started with, from before the other run committed. The lots are locked in id order, so two runs never deadlock.
+# They are named by a subquery rather than a list of ids, so that this statement goes out with the lock, before its
+# rows are back (a list would also recompile it at every run).
+_mine = allocations.alias("mine")
 _RESERVED_BY_OTHERS = (
     select(allocations.c.lot_id, func.sum(allocations.c.mass_kg))
-    .where(allocations.c.lot_id.in_(bindparam("lot_ids", expanding=True)), allocations.c.reserved.is_(True),
-           allocations.c.batch_id != bindparam("batch_id"))
+    .where(allocations.c.lot_id.in_(select(_mine.c.lot_id).where(_mine.c.batch_id == bindparam("batch_id"))),
+           allocations.c.reserved.is_(True), allocations.c.batch_id != bindparam("batch_id"))
     .group_by(allocations.c.lot_id))
-# The writes of a finished run (on PostgreSQL as WITH queries of one statement, below). Every value they write is a
-# parameter, updated_at too: inside a WITH query SQLAlchemy applies a column's onupdate and literal values
-# unreliably. And the parameters are named unlike any column: SQLAlchemy takes a parameter named as a column of
-# the table for a value to set.
+# The writes of a finished run. Every value they write is a parameter, updated_at too: inside a WITH query (below)
+# SQLAlchemy applies a column's onupdate and literal values unreliably. And the parameters are named unlike any
+# column: SQLAlchemy takes a parameter named as a column of the table for a value to set.
 _INSERT_RESULTS = insert(check_results)
 _FINISH_RUN = (update(check_runs).where(check_runs.c.id == bindparam("run_id"))
                .values(state=bindparam("run_state"), ruleset_version=bindparam("run_ruleset_version"),
@@ -107,7 +120,7 @@ _SET_RESERVED = (update(allocations)
                  .values(reserved=bindparam("allocations_reserved")))
 _RESULT_COLUMNS = ("position", "code", "outcome", "message", "fix", "message_key", "params", "details")
 # PostgreSQL: all four as one statement, the updates as data-modifying WITH queries and the results read from one
-# JSON array (json_populate_recordset): one round trip instead of four, and a fraction of their CPU on both sides.
+# JSON array (json_populate_recordset): a fraction of their CPU on both sides.
 _results_given = func.json_populate_recordset(literal_column("NULL::check_results"),
                                               bindparam("results", type_=JSON)).table_valued(*_RESULT_COLUMNS)
 _RECORD_ON_POSTGRESQL = (
@@ -122,13 +135,16 @@ def execute_run(run_id: int) -> str:
 
     The run row is claimed with FOR UPDATE SKIP LOCKED and stays locked until the results commit, so a
     duplicate delivery skips it, and a worker that dies mid-run rolls back and leaves the run queued.
-    Each statement is a round trip that two workers pay at every run: what can share one statement does,
-    and the rows are read as plain rows, not ORM objects.
+    A round trip costs a run more than its statements: under two workers, the database and the other worker hold
+    the CPUs it waits for, and the locks it holds meanwhile. On PostgreSQL the statements go out a few at a time
+    (_PipelinedStatements: three round trips a run), and the rows are read as plain rows, not ORM objects.
     """
-    document_rows = _count_attempt_and_read_documents(run_id)
-    if document_rows is None:
+    statements = _statements()
+    claim = statements.count_attempt_and_claim(run_id)
+    if claim is None:
+        db.session.rollback()
         return "not queued"
-    batch = db.session.execute(_CLAIM_RUN_LOCK_BATCH, {"run_id": run_id}).first()
+    document_rows, batch = claim
     if batch is None:
         db.session.rollback()
         return "claimed elsewhere"
@@ -142,19 +158,203 @@ def execute_run(run_id: int) -> str:
     started_at = utcnow()
     document_facts = _document_facts(batch, document_rows)  # file parsing before any lot lock: the slow part
     ruleset = rulesets.ruleset_by_rules_id(batch.rules_id)
-    inputs = _lock_lots(batch)
+    inputs = _inputs(*statements.lock_lots(batch))
     report = run_all(_batch_facts(batch, document_facts, inputs), ruleset)
-    status = _record(run_id, batch, report, ruleset.version, started_at)
-    db.session.commit()
-    return status
+    outcome = _outcome(run_id, batch, report, ruleset.version, started_at)
+    statements.record_and_commit(outcome)
+    return outcome.status
+
+
+def _statements() -> "_PipelinedStatements | _SessionStatements":
+    """Pipelined on PostgreSQL, on the session's connection switched to autocommit (the transactions are the
+    pipelines' own statements). A session already in a transaction keeps it: its statements go one by one."""
+    session = db.session()
+    if session.get_bind().dialect.name != "postgresql" or session.in_transaction():
+        return _SessionStatements()
+    return _PipelinedStatements(session.connection(execution_options={"isolation_level": "AUTOCOMMIT"}))
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    """What a finished run writes: the status it moves the batch to, the parameters of the writes (_FINISH_RUN,
+    _MOVE_BATCH, _SET_RESERVED), the results' rows and the audit event's data."""
+
+    status: str
+    changes: dict
+    results: list[dict]
+    audit_data: dict
+
+
+class _SessionStatements:
+    """The run's statements one at a time through the session: any database, and a session mid-transaction."""
+
+    def count_attempt_and_claim(self, run_id: int) -> tuple[list[Row], Row | None] | None:
+        """The batch's documents and the claimed batch row (None: claimed elsewhere); None when not queued."""
+        document_rows = _count_attempt_and_read_documents(run_id)
+        if document_rows is None:
+            return None
+        return document_rows, db.session.execute(_CLAIM_RUN_LOCK_BATCH, {"run_id": run_id}).first()
+
+    def lock_lots(self, batch: Row) -> tuple[list[Row], dict[int, Decimal]]:
+        rows = db.session.execute(_LOCK_INPUT_LOTS, {"batch_id": batch.id, "company_id": batch.company_id}).all()
+        if not rows:
+            return rows, {}
+        return rows, dict(db.session.execute(_RESERVED_BY_OTHERS, {"batch_id": batch.id}).all())
+
+    def record_and_commit(self, outcome: _Outcome) -> None:
+        session = db.session
+        session.execute(_INSERT_RESULTS, [{"check_run_id": outcome.changes["run_id"], **result}
+                                          for result in outcome.results])
+        for statement in (_FINISH_RUN, _MOVE_BATCH, _SET_RESERVED):
+            session.execute(statement, outcome.changes)
+        # Last before the commit: the audit chain is locked from here until the commit.
+        audit.record(None, "check_run.finished", "batch", outcome.changes["checked_batch_id"], outcome.audit_data)
+        session.commit()
+
+
+# PostgreSQL: the run in three round trips, each a pipeline of statements sent together. The statements of one
+# pipeline run one after the other on the server, each with a snapshot of its own, so a read that must see what a
+# lock waited for can still follow the lock in the same round trip.
+_BEGIN, _COMMIT = "BEGIN", "COMMIT"
+# For the attempt count only: it must outlive the worker process, which an asynchronous commit does (the database
+# has it); what it would not outlive is a crash of the database server itself, which rolls back every run in flight
+# anyway. It saves every run a wait for the disk, and the run's own commit flushes the count with it.
+_COMMIT_WITHOUT_WAITING_FOR_DISK = "SET LOCAL synchronous_commit TO OFF"
+
+
+class _PipelinedStatements:
+    """The run's statements on psycopg's pipeline mode, on a connection in autocommit:
+
+    1. BEGIN, count the attempt, COMMIT (the count survives a worker the run kills), BEGIN, claim the run and lock
+       its batch;
+    2. lock the lots, read what others reserved on them;
+    3. record the results, lock the audit chain, append the event (hashed by the database), COMMIT: the chain is
+       locked only while the database appends and commits.
+    """
+
+    def __init__(self, connection: Connection):
+        self.connection = connection
+        self.driver = connection.connection.driver_connection
+        self.compiled = _compiled_for(connection.dialect)
+
+    def count_attempt_and_claim(self, run_id: int) -> tuple[list[Row], Row | None] | None:
+        compiled = self.compiled
+        _, _, rows, _, _, claimed = self._send(
+            (_BEGIN, None), (_COMMIT_WITHOUT_WAITING_FOR_DISK, None),
+            (compiled[_COUNT_ATTEMPT_WITH_DOCUMENTS], {"run_id": run_id}), (_COMMIT, None),
+            (_BEGIN, None), (compiled[_CLAIM_RUN_LOCK_BATCH], {"run_id": run_id}))
+        if not rows:
+            return None
+        return [row for row in rows if row.id is not None], claimed[0] if claimed else None
+
+    def lock_lots(self, batch: Row) -> tuple[list[Row], dict[int, Decimal]]:
+        compiled = self.compiled
+        rows, reserved = self._send(
+            (compiled[_LOCK_INPUT_LOTS], {"batch_id": batch.id, "company_id": batch.company_id}),
+            (compiled[_RESERVED_BY_OTHERS], {"batch_id": batch.id}))
+        return rows, dict(reserved)
+
+    def record_and_commit(self, outcome: _Outcome) -> None:
+        compiled = self.compiled
+        event = audit.appended_event_parameters(None, "check_run.finished", "batch",
+                                                outcome.changes["checked_batch_id"], outcome.audit_data)
+        self._send((compiled[_RECORD_ON_POSTGRESQL], {**outcome.changes, "results": outcome.results}),
+                   (compiled[audit.LOCK_CHAIN], {}), (compiled[audit.APPEND_EVENT_ON_POSTGRESQL], event),
+                   (_COMMIT, None))
+        db.session.commit()  # the session's side of it: the transaction is over, so no round trip
+
+    def _send(self, *steps: tuple["_DriverStatement | str", dict | None]) -> list[list | None]:
+        """Sends the statements in one round trip; returns the rows of each (None for those that return none)."""
+        cursors = []
+        try:
+            with self.driver.pipeline():
+                for statement, values in steps:
+                    cursor = self.driver.cursor()
+                    if isinstance(statement, str):
+                        cursor.execute(statement)
+                    else:
+                        cursor.execute(statement.sql, statement.parameters(values))
+                    cursors.append((statement, cursor))
+        except BaseException as error:
+            # Cut short (a statement failed, the soft time limit struck while the database worked...): what the
+            # connection still has in flight is unknown, so it goes, and the server rolls its transaction back.
+            self.connection.invalidate()
+            dbapi_error = self.connection.dialect.loaded_dbapi.Error
+            if not isinstance(error, dbapi_error):
+                raise
+            interruption = _interruption(error, dbapi_error)
+            if interruption is not None:
+                # psycopg, leaving the pipeline, reports the state the interruption left it in: raise the cause.
+                raise interruption from None
+            raise DBAPIError.instance(None, None, error, dbapi_error, connection_invalidated=True) from error
+        return [statement.rows(cursor) if isinstance(statement, _DriverStatement) and statement.returns_rows else None
+                for statement, cursor in cursors]
+
+
+def _interruption(error: BaseException, dbapi_error: type) -> BaseException | None:
+    """What interrupted the driver before it raised `error`, if anything did (the soft time limit, say): an exception
+    in its context that is neither the driver's nor the socket's."""
+    seen = set()
+    current = error.__context__
+    while current is not None and id(current) not in seen:
+        if not isinstance(current, (dbapi_error, OSError)):
+            return current
+        seen.add(id(current))
+        current = current.__context__
+    return None
+
+
+class _DriverStatement:
+    """A statement compiled once for psycopg: its SQL, the values it binds itself, its parameters psycopg takes
+    wrapped as JSON, and its columns decoded by a type of ours (DecimalMap), in order."""
+
+    def __init__(self, statement, dialect):
+        compiled = statement.compile(dialect=dialect)
+        self.sql = compiled.string
+        self.fixed = {name: bind.value for bind, name in compiled.bind_names.items() if not bind.required}
+        self.json = frozenset(name for bind, name in compiled.bind_names.items() if isinstance(bind.type, JSON))
+        if any(isinstance(bind.type, TypeDecorator) for bind in compiled.bind_names):
+            raise TypeError("a parameter of a decorated type needs its bind processing; bind it through the session")
+        columns = statement.selected_columns if isinstance(statement, Select) else ()
+        self.returns_rows = bool(columns)
+        self.decoders = tuple((index, column.type.process_result_value) for index, column in enumerate(columns)
+                              if isinstance(column.type, TypeDecorator))
+        self.dialect = dialect
+        self.row_type = None  # named after the columns of the first result
+
+    def parameters(self, values: dict) -> dict:
+        parameters = {**self.fixed, **values}
+        for name in self.json:
+            parameters[name] = Json(parameters[name])
+        return parameters
+
+    def rows(self, cursor) -> list:
+        if self.row_type is None:
+            self.row_type = namedtuple("Row", [column.name for column in cursor.description])
+        row_type = self.row_type
+        rows = cursor.fetchall()
+        if self.decoders:
+            rows = [list(row) for row in rows]
+            for row in rows:
+                for index, decode in self.decoders:
+                    row[index] = decode(row[index], self.dialect)
+        return [row_type._make(row) for row in rows]
+
+
+@lru_cache(maxsize=4)
+def _compiled_for(dialect) -> dict:
+    return {statement: _DriverStatement(statement, dialect)
+            for statement in (_COUNT_ATTEMPT_WITH_DOCUMENTS, _CLAIM_RUN_LOCK_BATCH, _LOCK_INPUT_LOTS,
+                              _RESERVED_BY_OTHERS, _RECORD_ON_POSTGRESQL, audit.LOCK_CHAIN,
+                              audit.APPEND_EVENT_ON_POSTGRESQL)}
 
 
 def _count_attempt_and_read_documents(run_id: int) -> list[Row] | None:
     """Counts the delivery in its own committed transaction, so a run that kills its worker is noticed; returns the
     batch's documents, each with its twins in other batches, or None when the run is not queued.
 
-    One autocommitted statement on a connection of its own, with no BEGIN and COMMIT round trips around it, and it
-    reads the documents too: they cannot change while the batch is checking (when it is not, they go unused).
+    One autocommitted statement on a connection of its own, and it reads the documents too: they cannot change
+    while the batch is checking (when it is not, they go unused).
     """
     with outside_transaction(db.engine) as connection:
         if connection.dialect.name == "postgresql":
@@ -208,10 +408,13 @@ def _document_facts(batch: Row, rows: list[Row]) -> list[DocumentFacts]:
     for row in rows:
         twins.setdefault(row.id, []).append(row)
     facts = []
-    for document_rows in twins.values():
+    with contextlib.ExitStack() as copies:
+        paths = [copies.enter_context(store.local_copy(document_rows[0].sha256)) for document_rows in twins.values()]
+        read_ahead(paths)
+        inspections = [inspect_document(path, document_rows[0].media_type, seconds=read_seconds)
+                       for path, document_rows in zip(paths, twins.values())]
+    for document_rows, inspection in zip(twins.values(), inspections):
         document = document_rows[0]
-        with store.local_copy(document.sha256) as path:
-            inspection = inspect_document(path, document.media_type, seconds=read_seconds)
         same = tuple(sorted({row.twin_number for row in document_rows
                              if row.twin_company_id is not None and row.twin_company_id == batch.company_id}))
         other = tuple(sorted({row.twin_number for row in document_rows
@@ -223,20 +426,9 @@ def _document_facts(batch: Row, rows: list[Row]) -> list[DocumentFacts]:
     return facts
 
 
-def _lock_lots(batch: Row) -> list[InputFacts]:
-    """Locks the batch's lots (in id order, so two runs never deadlock) and reads what others reserved on them;
-    returns the batch's inputs in their order.
-
-    Holding these row locks until commit serialises LOT_ALLOCATION per lot: of two batches checked at the
-    same moment on the same mass, the second sees the first one's reservation. That is why the reservations
-    are read by a statement of their own after the lock: a statement that waited for the lock still reads with
-    the snapshot it started with, from before the other run committed.
-    """
-    rows = db.session.execute(_LOCK_INPUT_LOTS, {"batch_id": batch.id, "company_id": batch.company_id}).all()
-    if not rows:
-        return []
-    reserved = dict(db.session.execute(_RESERVED_BY_OTHERS, {
-        "lot_ids": sorted({row.id for row in rows}), "batch_id": batch.id}).all())
+def _inputs(rows: list[Row], reserved: dict[int, Decimal]) -> list[InputFacts]:
+    """The batch's inputs in their order, from its locked lots (_LOCK_INPUT_LOTS) and what others reserved on them
+    (_RESERVED_BY_OTHERS)."""
     rows_by_lot: dict[int, list[Row]] = {}  # a batch draws on a lot once; more rows are its conflicts
     for row in rows:
         rows_by_lot.setdefault(row.id, []).append(row)
@@ -271,8 +463,9 @@ def _release_reservations(batch: Batch) -> None:
         allocation.reserved = False
 
 
-def _record(run_id: int, batch: Row, report: CheckReport, ruleset_version: int, started_at: dt.datetime) -> str:
-    """Writes the results, the run, the batch's new status and its reservations; returns that status."""
+def _outcome(run_id: int, batch: Row, report: CheckReport, ruleset_version: int,
+             started_at: dt.datetime) -> _Outcome:
+    """What the run writes: its results, its end, the batch's new status and its reservations."""
     if report.has_failure:
         status = workflow.next_status("checks_failed", batch.status)
         approvals_required = batch.approvals_required
@@ -291,17 +484,9 @@ def _record(run_id: int, batch: Row, report: CheckReport, ruleset_version: int, 
     results = [{"position": position, "code": result.code, "outcome": result.outcome, "message": result.message,
                 "fix": result.fix, "message_key": result.message_key, "params": result.params,
                 "details": jsonable(result.details)} for position, result in enumerate(report.results)]
-    if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(_RECORD_ON_POSTGRESQL, {**changes, "results": results})
-    else:
-        db.session.execute(_INSERT_RESULTS, [{"check_run_id": run_id, **result} for result in results])
-        for statement in (_FINISH_RUN, _MOVE_BATCH, _SET_RESERVED):
-            db.session.execute(statement, changes)
-    # Last before the commit: the audit chain is locked from here until the commit.
-    audit.record(None, "check_run.finished", "batch", batch.id, {
-        "check_run_id": run_id, "ruleset_version": ruleset_version, "status": status,
-        "outcomes": {result.code: result.outcome for result in report.results}, "computed": computed})
-    return status
+    audit_data = {"check_run_id": run_id, "ruleset_version": ruleset_version, "status": status,
+                  "outcomes": {result.code: result.outcome for result in report.results}, "computed": computed}
+    return _Outcome(status, changes, results, audit_data)
 
 
 def requeue_stale_runs() -> int:
