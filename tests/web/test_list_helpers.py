@@ -24,5 +24,6 @@ def test_id_links_take_only_integers(app):
 
 def test_status_badge_escapes_and_labels(app):
     with app.test_request_context("/", headers={"Accept-Language": "en"}):
-        assert str(status_badge("awaiting_review")) == '<span class="badge status-awaiting_review">awaiting review</span>'
+        badge = '<span class="badge status-awaiting_review">awaiting review</span>'
+        assert str(status_badge("awaiting_review")) == badge
         assert "<script>" not in str(status_badge('<script>"x"'))
