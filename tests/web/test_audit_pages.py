@@ -230,6 +230,13 @@ def test_certificate_search_rows_link_to_the_certificate_and_its_batch(client, a
     body = auditor.get("/audit/certificates").get_data(as_text=True)
     assert f'href="/audit/certificates/{batch["certificate_number"]}"' in body
     assert f'href="/audit/batches/{batch["id"]}"' in body
+    # The row's facts are the signed content's, as the certificate states them.
+    row = html.unescape(re.search(rf'{batch["certificate_number"]}</a></td>(.*?)</tr>', body, re.DOTALL).group(1))
+    content = auditor.get(f"/audit/certificates/{batch['certificate_number']}.json").get_json()["certificate"]
+    period = f'{content["production_start"]} – {content["production_end"]}'
+    for shown in (content["company"]["name"], content["material_code"], "10,000 kg",
+                  f'{content["recycled_content_pct"]} %', period, content["issued_at"][:10], batch["number"], "valid"):
+        assert shown in row, shown
 
 
 def test_certificate_search_runs_the_same_statements_for_one_row_as_for_three(client, auditor, reviewers, worker):

@@ -120,6 +120,9 @@ def test_queue_filters_by_material_company_age_and_warnings(client, reviewer, wo
     assert queue_numbers(reviewer.get("/review/?older_than_days=10")) == [old["number"]]
     assert queue_numbers(reviewer.get("/review/?warnings=y")) == [old["number"], cobalt["number"]]
     assert queue_numbers(reviewer.get("/review/?warnings=y&material=NISO4")) == [old["number"]]
+    # The count is of what the filters let through, not of the whole queue.
+    assert "2 batches awaiting review match the filters" in page_text(reviewer.get("/review/?warnings=y"))
+    assert "1 batch awaiting review matches the filters" in page_text(reviewer.get("/review/?older_than_days=10"))
     nothing = reviewer.get("/review/?material=PB")
     assert queue_numbers(nothing) == [] and "No batch awaiting review matches these filters" in page_text(nothing)
 
@@ -139,7 +142,12 @@ def test_queue_pages_in_queue_order(app, client, reviewer, worker, monkeypatch):
     first = reviewer.get("/review/")
     assert queue_numbers(first) == [batches[0]["number"], batches[1]["number"]]
     next_link = html.unescape(re.search(r'href="([^"]+)" rel="next"', first.get_data(as_text=True)).group(1))
-    assert queue_numbers(reviewer.get(next_link)) == [batches[2]["number"]]
+    second = reviewer.get(next_link)
+    assert queue_numbers(second) == [batches[2]["number"]]
+    # The count is of the whole queue on every page, and on a page past its end too.
+    assert "3 batches awaiting review" in page_text(first) and "3 batches awaiting review" in page_text(second)
+    past_the_end = reviewer.get(f"/review/?after={batches[2]['id']}")
+    assert queue_numbers(past_the_end) == [] and "3 batches awaiting review" in page_text(past_the_end)
 
 
 def test_queue_runs_the_same_number_of_queries_for_one_batch_or_many(app, client, reviewer, worker):
