@@ -31,6 +31,7 @@ from certify.web import formatting
 from certify.web.admin_forms import strip
 from certify.web.downloads import attachment_response, file_response
 from certify.web.forms import FilterSelectField
+from certify.web.fragments import rendered_fragment
 from certify.web.paging import newest_first, newest_rows, plain_rows
 from certify.web.review import check_messages
 from certify.web.review_forms import value_label
@@ -63,6 +64,11 @@ for _name, _filter in formatting.FILTERS.items():
 
 # Search forms: read from the query string, so a search is a link an auditor can keep or send.
 
+# The filters' choices, as plain rows (only the names are shown); statements made once, run on every search.
+COMPANY_CHOICES = select(Company.id, Company.name).order_by(Company.name, Company.id)
+MATERIAL_CHOICES = select(Material.code, Material.name).order_by(Material.code)
+
+
 class SearchForm(FlaskForm):
     """Filters shared by both searches; a filter changes nothing, so it needs no CSRF token."""
 
@@ -80,9 +86,7 @@ class SearchForm(FlaskForm):
 
     def __init__(self, statuses: tuple[str, ...], **kwargs):
         super().__init__(formdata=request.args, **kwargs)
-        # Plain rows, not entities: only the names are shown.
-        companies = plain_rows(select(Company.id, Company.name).order_by(Company.name, Company.id))
-        materials = plain_rows(select(Material.code, Material.name).order_by(Material.code))
+        companies, materials = plain_rows(COMPANY_CHOICES), plain_rows(MATERIAL_CHOICES)
         self.company.choices = [SelectChoice("", _("all companies"))] + [
             SelectChoice(str(c.id), c.name) for c in companies]
         self.material.choices = [SelectChoice("", _("all materials"))] + [
@@ -373,12 +377,13 @@ def certificate_search():
     """Certificates of every company by number, company, material, status and issue period, newest first."""
     form = CertificateSearchForm()
     if not form.validate():
-        return render_template("audit/certificates.html", form=form, certificates=[], older=None), 422
+        return render_template("audit/certificates.html", form=form, table_rows=None, older=None), 422
     statement = scoped(select(*SEARCH_RESULT_COLUMNS), Certificate, current_user).where(*certificate_conditions(form))
     size = page_size()
     found, older = newest_rows(statement, Certificate.id, size)
-    results = [SearchResult.of(row) for row in found]
-    return render_template("audit/certificates.html", form=form, certificates=results, older=older,
+    results = tuple(SearchResult.of(row) for row in found)
+    table_rows = rendered_fragment("audit/_certificate_rows.html", certificates=results) if results else None
+    return render_template("audit/certificates.html", form=form, table_rows=table_rows, older=older,
                            page_args={**form.query_args(), "limit": size})
 
 
@@ -388,7 +393,7 @@ def certificate_register_csv():
     """The certificate register as CSV for Excel (UTF-8 with BOM), same filters as the search, streamed."""
     form = CertificateSearchForm()
     if not form.validate():
-        return render_template("audit/certificates.html", form=form, certificates=[], older=None), 422
+        return render_template("audit/certificates.html", form=form, table_rows=None, older=None), 422
     lines = csv_stream(REGISTER_COLUMNS, register_chunks(register_statement(certificate_conditions(form))))
     filename = f"certificate-register-{utcnow():%Y%m%d-%H%M%S}.csv"
     return Response(stream_with_context(lines), mimetype="text/csv",

@@ -73,7 +73,7 @@ UNIT_BY_SUFFIX = (("_kg", "kg"), ("_pct", "%"), ("_ppm", "ppm"), ("ppm", "ppm"),
 UNIT_NAMES = {"pct": "%", "ppm": "ppm"}
 
 
-def _language() -> str:
+def reader_language() -> str:
     """The request's language; outside a request (scripts, tests of plain functions) English, as the API writes."""
     if not has_request_context():
         return "en"
@@ -117,7 +117,7 @@ def number(value, places: int = 4) -> str:
     text = format(rounded, ",f")
     if "." in text:
         text = text.rstrip("0").rstrip(".")
-    group, decimal = _separators(_language())
+    group, decimal = _separators(reader_language())
     return text if (group, decimal) == (",", ".") else text.translate({ord(","): group, ord("."): decimal})
 
 
@@ -159,7 +159,7 @@ def date(value) -> str:
     """
     if value is None:
         return ""
-    language = _language()
+    language = reader_language()
     if isinstance(value, dt.datetime):
         if language == "en":
             return as_utc(value).strftime("%Y-%m-%d %H:%M UTC")

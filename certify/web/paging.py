@@ -16,10 +16,10 @@ def newest_rows(statement: Select, id_column, size: int) -> tuple[list, int | No
     return _page(plain_rows, statement, id_column, size)
 
 
-def plain_rows(statement: Select) -> list[Row]:
+def plain_rows(statement: Select, parameters: dict | None = None) -> list[Row]:
     """The rows of a select of columns, run on the session's connection as a Core statement: the ORM's execution
     path costs a 50-row page a third more and gives nothing to rows that are not entities."""
-    return db.session.connection().execute(statement).all()
+    return db.session.connection().execute(statement, parameters).all()
 
 
 def _page(fetch, statement: Select, id_column, size: int) -> tuple[list, int | None]:

@@ -1,10 +1,12 @@
 """The reviewer's pages: the queue, one batch with its evidence and a decision, certificates and their status."""
 import datetime as dt
+import functools
 import io
+from typing import NamedTuple
 
 from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import Select, and_, bindparam, func, or_, select
 from sqlalchemy.orm import joinedload
 
 from certify.api.batch_views import batch_json, batch_load_options, certificate_numbers, latest_runs
@@ -25,12 +27,21 @@ from certify.models import (
     Material,
     User,
 )
-from certify.security import get_batch_for, get_certificate_for, get_document_for, roles_required, scoped
+from certify.routing import DatabaseIdConverter
+from certify.security import (
+    company_scope,
+    get_batch_for,
+    get_certificate_for,
+    get_document_for,
+    roles_required,
+    scoped,
+)
 from certify.services import certificates
 from certify.services import review as review_service
 from certify.storage import document_store
 from certify.timeutil import as_utc, utcnow
 from certify.web.downloads import file_response
+from certify.web.fragments import rendered_fragment
 from certify.web.paging import plain_rows
 from certify.web.review_forms import DecisionForm, NumberSearchForm, QueueFilterForm, ReasonForm, value_label
 
@@ -87,37 +98,102 @@ def approvals_in_latest_run():
             .correlate(Batch).scalar_subquery())
 
 
-def queue_conditions(form: QueueFilterForm) -> list:
-    """What makes an awaiting_review batch pass the queue's filters (each filter only when validly given)."""
-    conditions = [Batch.status == workflow.AWAITING_REVIEW]
-    if form.material.data:
-        conditions.append(Batch.material_code == form.material.data)
-    if form.company_id() is not None:
-        conditions.append(Batch.company_id == form.company_id())
-    if form.older_than_days.data is not None and not form.older_than_days.errors:
-        conditions.append(Batch.submitted_at <= utcnow() - dt.timedelta(days=form.older_than_days.data))
-    if form.warnings.data:
-        conditions.append(warnings_in_latest_run() > 0)
-    return conditions
+class QueueFilters(NamedTuple):
+    """The queue's filters as its statements take them: which are given decides the statements' shape (built once
+    for each shape, queue_statements), the values are bound at execution."""
+    material: str | None
+    company_id: int | None
+    submitted_before: dt.datetime | None
+    only_with_warnings: bool
+    after_id: int | None
+    scope_company_id: int | None
+
+    @classmethod
+    def of(cls, form: QueueFilterForm, after_id: int | None, scope_company_id: int | None) -> "QueueFilters":
+        """Each filter only when validly given; a cursor outside the ids a batch can have is no cursor."""
+        older_than_days = form.older_than_days.data if not form.older_than_days.errors else None
+        if after_id is not None and not 1 <= after_id <= DatabaseIdConverter.max:
+            after_id = None
+        return cls(form.material.data or None, form.company_id(),
+                   utcnow() - dt.timedelta(days=older_than_days) if older_than_days is not None else None,
+                   bool(form.warnings.data), after_id, scope_company_id)
+
+    def shape(self) -> tuple[bool, ...]:
+        return tuple(value is not None and value is not False for value in self)
+
+    def parameters(self) -> dict:
+        """The values the statements bind (only_with_warnings is in their shape alone)."""
+        return {name: value for name, value in self._asdict().items()
+                if value is not None and not isinstance(value, bool)}
 
 
 # A queue entry: what a reviewer weighs to pick the next batch, read as plain rows (a page is 50 of them).
 QUEUE_COLUMNS = (Batch.id, Batch.number, Batch.material_code, Batch.grade, Batch.quantity_kg, Batch.submitted_at,
                  Batch.approvals_required, Company.name.label("company_name"), Facility.name.label("facility_name"))
+QUEUE_ENTRY_COLUMNS = len(QUEUE_COLUMNS) + 2  # and the counts of warnings and approvals; not the queue's total
 
 
-def after_cursor(statement, after_id: int | None):
-    """Keyset paging in queue order (oldest submitted first): rows after the batch that ended the last page."""
-    if after_id is None:
-        return statement
-    anchor = select(Batch.submitted_at).where(Batch.id == after_id).scalar_subquery()
-    return statement.where(or_(Batch.submitted_at > anchor, and_(Batch.submitted_at == anchor, Batch.id > after_id)))
+@functools.lru_cache(maxsize=64)  # 2**6 shapes at most, of one page size
+def queue_statements(shape: tuple[bool, ...], page_size: int) -> tuple[Select, Select]:
+    """The page of the queue (oldest submitted first, with its total riding along) and its count alone, for filters
+    of this shape (QueueFilters.shape), their values as bound parameters: building them anew for each request cost
+    as much as running them."""
+    material, company, submitted_before, only_with_warnings, after, scope_company = shape
+    conditions = [Batch.status == workflow.AWAITING_REVIEW]
+    if material:
+        conditions.append(Batch.material_code == bindparam("material"))
+    if company:
+        conditions.append(Batch.company_id == bindparam("company_id"))
+    if submitted_before:
+        conditions.append(Batch.submitted_at <= bindparam("submitted_before"))
+    if only_with_warnings:
+        conditions.append(warnings_in_latest_run() > 0)
+    if scope_company:  # the tenant filter of certify.security.scoped, for a reader confined to one company
+        conditions.append(Batch.company_id == bindparam("scope_company_id"))
+    count = select(func.count(Batch.id)).where(*conditions)
+    # The count is computed once, in its own FROM: never correlated to the page's rows.
+    page = (select(*QUEUE_COLUMNS, warnings_in_latest_run().label("warnings"),
+                   approvals_in_latest_run().label("approvals"), count.correlate(None).scalar_subquery().label("total"))
+            .join_from(Batch, Company, Company.id == Batch.company_id)
+            .join_from(Batch, Facility, Facility.id == Batch.facility_id)
+            .where(*conditions))
+    if after:  # keyset paging in queue order: rows after the batch that ended the last page
+        anchor = select(Batch.submitted_at).where(Batch.id == bindparam("after_id")).scalar_subquery()
+        page = page.where(or_(Batch.submitted_at > anchor,
+                              and_(Batch.submitted_at == anchor, Batch.id > bindparam("after_id"))))
+    return page.order_by(Batch.submitted_at, Batch.id).limit(page_size + 1), count
 
 
-@review.app_template_filter("waiting_days")
-def waiting_days(submitted_at: dt.datetime | None) -> int | None:
+# The filter's choices: every material, and only companies with something in the queue (never an empty choice).
+MATERIAL_CHOICES = select(Material.code, Material.name).order_by(Material.code)
+COMPANIES_IN_QUEUE = (select(Company.id, Company.name).where(Company.id.in_(
+    select(Batch.company_id).where(Batch.status == workflow.AWAITING_REVIEW))).order_by(Company.name))
+
+
+def waiting_days(submitted_at: dt.datetime | None, now: dt.datetime) -> int | None:
     """Whole days since a batch was submitted."""
-    return None if submitted_at is None else (utcnow() - as_utc(submitted_at)).days
+    return None if submitted_at is None else (now - as_utc(submitted_at)).days
+
+
+class QueueEntry(NamedTuple):
+    """One row of the queue as shown: its values decide its HTML (certify/web/fragments.py), so the days it has
+    waited are one of them, not worked out while rendering."""
+    id: int
+    number: str
+    material_code: str
+    grade: str
+    quantity_kg: object
+    submitted_at: dt.datetime | None
+    approvals_required: int | None
+    company_name: str
+    facility_name: str
+    warnings: int
+    approvals: int
+    days: int | None
+
+    @classmethod
+    def of(cls, row, now: dt.datetime) -> "QueueEntry":
+        return cls(*row[:QUEUE_ENTRY_COLUMNS], waiting_days(row.submitted_at, now))
 
 
 @review.app_template_filter("waiting")
@@ -134,32 +210,24 @@ def waiting(days: int | None) -> str:
 @roles_required("reviewer")
 def queue():
     """Batches awaiting review, oldest submitted first, with filters; one page is a fixed number of queries."""
-    materials = plain_rows(select(Material.code, Material.name).order_by(Material.code))
-    # Only companies with something in the queue: the filter never offers an empty choice.
-    companies = plain_rows(select(Company.id, Company.name).where(Company.id.in_(select(Batch.company_id).where(
-        Batch.status == workflow.AWAITING_REVIEW))).order_by(Company.name))
-    form = QueueFilterForm(materials, companies, formdata=request.args)
+    materials = plain_rows(MATERIAL_CHOICES)
+    form = QueueFilterForm(materials, plain_rows(COMPANIES_IN_QUEUE), formdata=request.args)
     form.validate()
-    conditions = queue_conditions(form)
-    count = scoped(select(func.count(Batch.id)), Batch, current_user).where(*conditions)
-    # The count rides along with the page, computed once (its own FROM: never correlated to the page's rows).
-    page_statement = (scoped(select(*QUEUE_COLUMNS, warnings_in_latest_run().label("warnings"),
-                                    approvals_in_latest_run().label("approvals"),
-                                    count.correlate(None).scalar_subquery().label("total")), Batch, current_user)
-                      .join_from(Batch, Company, Company.id == Batch.company_id)
-                      .join_from(Batch, Facility, Facility.id == Batch.facility_id)
-                      .where(*conditions))
-    after = request.args.get("after", type=int)
-    page_statement = after_cursor(page_statement, after).order_by(Batch.submitted_at, Batch.id).limit(PAGE_SIZE + 1)
-    rows = plain_rows(page_statement)
+    filters = QueueFilters.of(form, request.args.get("after", type=int), company_scope(current_user))
+    page, count = queue_statements(filters.shape(), PAGE_SIZE)
+    rows = plain_rows(page, filters.parameters())
     if rows:
         total = rows[0].total
     else:  # an empty first page counts nothing; a page past the end still tells the size of the queue
-        total = 0 if after is None else db.session.scalar(count)
+        total = 0 if filters.after_id is None else db.session.connection().scalar(count, filters.parameters())
     next_after = rows[PAGE_SIZE - 1].id if len(rows) > PAGE_SIZE else None
-    filters = {name: value for name, value in request.args.items() if name != "after" and value}
-    return render_template("review/queue.html", form=form, entries=rows[:PAGE_SIZE], total=total, next_after=next_after,
-                           filters=filters, material_names={m.code: m.name for m in materials})
+    now = utcnow()
+    entries = tuple(QueueEntry.of(row, now) for row in rows[:PAGE_SIZE])
+    table_rows = (rendered_fragment("review/_queue_rows.html", entries=entries, materials=tuple(materials))
+                  if entries else None)
+    given = {name: value for name, value in request.args.items() if name != "after" and value}
+    return render_template("review/queue.html", form=form, table_rows=table_rows, total=total,
+                           next_after=next_after, filters=given)
 
 
 # One batch

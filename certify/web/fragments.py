@@ -1,0 +1,42 @@
+"""The rows of list pages, rendered once for what they show and kept.
+
+A 50-row table costs more to render than the rest of its page together: hundreds of values, each formatted and
+escaped. The same rows are asked for again and again (every reviewer reloads the head of the queue, every
+auditor opens the certificate register at its newest page), so their HTML is kept, per process, under a key of
+everything it is rendered from: the rows' values as read from the database on this request, the reader's
+language and time zone, and the root the links start from. A changed row renders anew; nothing is ever stale.
+
+A fragment must show only what its arguments hold, never who reads it (no user, no CSRF token): readers of the
+same rows share it.
+"""
+import functools
+
+from flask import render_template, request
+from flask_babel import get_timezone
+from markupsafe import Markup
+
+from certify.web.formatting import reader_language
+
+# Per process. A 50-row table is 15 to 30 KiB of HTML, so at most a few MiB for each web worker.
+FRAGMENTS_KEPT = 128
+
+
+def rendered_fragment(template: str, **values) -> Markup:
+    """`template` rendered with `values`, each of them hashable (tuples of rows, not lists)."""
+    return _rendered(template, tuple(sorted(values.items())), reader_language(), str(get_timezone()),
+                     request.script_root)
+
+
+@functools.lru_cache(maxsize=FRAGMENTS_KEPT)
+def _rendered(template: str, values: tuple, language: str, zone: str, script_root: str) -> Markup:
+    # language, zone and script_root are the request's own: they are in the key, not passed on.
+    return Markup(render_template(template, **dict(values)))  # nosec B704 - a template of ours, autoescaped
+
+
+def kept_fragments() -> int:
+    return _rendered.cache_info().currsize
+
+
+def forget_fragments() -> None:
+    """Drops every kept fragment (for tests, and after a change of templates or translations in a live process)."""
+    _rendered.cache_clear()
