@@ -2,18 +2,16 @@
 import contextlib
 import datetime as dt
 import logging
-from collections import namedtuple
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
 
 from flask import current_app
-from psycopg.types.json import Json
-from sqlalchemy import JSON, Connection, Row, Select, bindparam, func, insert, literal_column, select, update
+from sqlalchemy import JSON, Connection, Row, bindparam, func, insert, literal_column, select, update
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.types import TypeDecorator
 
 from certify.connections import outside_transaction
+from certify.driver_statements import DriverStatement
 from certify.documents import inspect_document, read_ahead
 from certify.domain import workflow
 from certify.domain.checks import CheckReport, jsonable, run_all
@@ -263,7 +261,7 @@ class _PipelinedStatements:
                    (_COMMIT, None))
         db.session.commit()  # the session's side of it: the transaction is over, so no round trip
 
-    def _send(self, *steps: tuple["_DriverStatement | str", dict | None]) -> list[list | None]:
+    def _send(self, *steps: tuple["DriverStatement | str", dict | None]) -> list[list | None]:
         """Sends the statements in one round trip; returns the rows of each (None for those that return none)."""
         cursors = []
         try:
@@ -287,7 +285,7 @@ class _PipelinedStatements:
                 # psycopg, leaving the pipeline, reports the state the interruption left it in: raise the cause.
                 raise interruption from None
             raise DBAPIError.instance(None, None, error, dbapi_error, connection_invalidated=True) from error
-        return [statement.rows(cursor) if isinstance(statement, _DriverStatement) and statement.returns_rows else None
+        return [statement.rows(cursor) if isinstance(statement, DriverStatement) and statement.returns_rows else None
                 for statement, cursor in cursors]
 
 
@@ -304,46 +302,9 @@ def _interruption(error: BaseException, dbapi_error: type) -> BaseException | No
     return None
 
 
-class _DriverStatement:
-    """A statement compiled once for psycopg: its SQL, the values it binds itself, its parameters psycopg takes
-    wrapped as JSON, and its columns decoded by a type of ours (DecimalMap), in order."""
-
-    def __init__(self, statement, dialect):
-        compiled = statement.compile(dialect=dialect)
-        self.sql = compiled.string
-        self.fixed = {name: bind.value for bind, name in compiled.bind_names.items() if not bind.required}
-        self.json = frozenset(name for bind, name in compiled.bind_names.items() if isinstance(bind.type, JSON))
-        if any(isinstance(bind.type, TypeDecorator) for bind in compiled.bind_names):
-            raise TypeError("a parameter of a decorated type needs its bind processing; bind it through the session")
-        columns = statement.selected_columns if isinstance(statement, Select) else ()
-        self.returns_rows = bool(columns)
-        self.decoders = tuple((index, column.type.process_result_value) for index, column in enumerate(columns)
-                              if isinstance(column.type, TypeDecorator))
-        self.dialect = dialect
-        self.row_type = None  # named after the columns of the first result
-
-    def parameters(self, values: dict) -> dict:
-        parameters = {**self.fixed, **values}
-        for name in self.json:
-            parameters[name] = Json(parameters[name])
-        return parameters
-
-    def rows(self, cursor) -> list:
-        if self.row_type is None:
-            self.row_type = namedtuple("Row", [column.name for column in cursor.description])
-        row_type = self.row_type
-        rows = cursor.fetchall()
-        if self.decoders:
-            rows = [list(row) for row in rows]
-            for row in rows:
-                for index, decode in self.decoders:
-                    row[index] = decode(row[index], self.dialect)
-        return [row_type._make(row) for row in rows]
-
-
 @lru_cache(maxsize=4)
 def _compiled_for(dialect) -> dict:
-    return {statement: _DriverStatement(statement, dialect)
+    return {statement: DriverStatement(statement, dialect)
             for statement in (_COUNT_ATTEMPT_WITH_DOCUMENTS, _CLAIM_RUN_LOCK_BATCH, _LOCK_INPUT_LOTS,
                               _RESERVED_BY_OTHERS, _RECORD_ON_POSTGRESQL, audit.LOCK_CHAIN,
                               audit.APPEND_EVENT_ON_POSTGRESQL)}
