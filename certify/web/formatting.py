@@ -101,10 +101,10 @@ def _decimal(value) -> Decimal | None:
         return None
 
 
-def number(value, places: int = 4) -> str:
+def number(value, places: int = 4, language: str | None = None) -> str:
     """At most `places` decimals (half up), trailing zeros dropped, thousands separated: 2217.3690 → "2,217.369".
 
-    The separators are the request's locale's (Korean writes numbers as English does).
+    The separators are the language's, by default the reader's (Korean writes numbers as English does).
     """
     exact = _decimal(value)
     if exact is None:
@@ -117,7 +117,7 @@ def number(value, places: int = 4) -> str:
     text = format(rounded, ",f")
     if "." in text:
         text = text.rstrip("0").rstrip(".")
-    group, decimal = _separators(reader_language())
+    group, decimal = _separators(language or reader_language())
     return text if (group, decimal) == (",", ".") else text.translate({ord(","): group, ord("."): decimal})
 
 
@@ -130,14 +130,14 @@ def _separators(language: str) -> tuple[str, str]:
     return symbols["group"], symbols["decimal"]
 
 
-def kg(value) -> str:
+def kg(value, language: str | None = None) -> str:
     """A mass in kilograms to the gram: "2,217.369 kg"."""
-    return f"{number(value, 3)} kg" if value is not None else "–"
+    return f"{number(value, 3, language)} kg" if value is not None else "–"
 
 
-def pct(value) -> str:
+def pct(value, language: str | None = None) -> str:
     """A share to two decimals: "93.76 %"; "–" when there is none (no input carries the element)."""
-    return f"{number(value, 2)} %" if value is not None else "–"
+    return f"{number(value, 2, language)} %" if value is not None else "–"
 
 
 def plain_number(value) -> str:
@@ -152,14 +152,14 @@ def plain_number(value) -> str:
 # Korean: 2026. 3. 10. and 2026. 3. 10. 23:05 KST (Babel's medium date, the way Korean offices write dates).
 
 
-def date(value) -> str:
-    """Dates in the reader's language: ISO 8601 in English (2026-03-10), 2026. 3. 10. in Korean.
+def date(value, language: str | None = None) -> str:
+    """Dates in the language, by default the reader's: ISO 8601 in English (2026-03-10), 2026. 3. 10. in Korean.
 
     Times are UTC in English, and the service's time zone (Korea) in Korean.
     """
     if value is None:
         return ""
-    language = reader_language()
+    language = language or reader_language()
     if isinstance(value, dt.datetime):
         if language == "en":
             return as_utc(value).strftime("%Y-%m-%d %H:%M UTC")

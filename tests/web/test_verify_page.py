@@ -41,9 +41,9 @@ def certificate(client, reviewer_headers, worker) -> Certificate:
     return db.session.scalar(select(Certificate).where(Certificate.number == approved["certificate_number"]))
 
 
-def visit(app, path):
+def visit(app, path, **headers):
     """As someone who scanned the QR code: a fresh browser, nobody signed in."""
-    return app.test_client().get(path)
+    return app.test_client().get(path, headers=headers)
 
 
 @pytest.mark.parametrize("status, events", [("valid", []), ("suspended", ["suspend"]),
@@ -72,6 +72,18 @@ def test_the_page_shows_the_status_in_korean_and_english(app, client, reviewer_h
     assert "inspection" not in text  # the reason is for the ministry's trail, not the public page
     assert response.headers["Cache-Control"] == "no-store"
     assert "Sign out" not in text
+
+
+def test_the_page_is_the_same_whatever_the_readers_language(app, certificate):
+    path = f"/verify/{certificate.number}?code={certificate.verification_code}"
+    korean, english = (visit(app, path, **{"Accept-Language": language}) for language in ("ko", "en"))
+    assert korean.get_data() == english.get_data()
+    # Times in both forms: Korean offices' in Korea's time, and ISO 8601 in UTC.
+    text = re.sub(r"<[^>]+>", "", page_text(korean))
+    for moment in (certificate.issued_at, certificate.status_changed_at):
+        assert f"{date(moment, 'ko')} · {date(moment, 'en')}" in text
+    assert date(certificate.issued_at, "ko").endswith(" KST") and date(certificate.issued_at, "en").endswith(" UTC")
+    assert "Set-Cookie" not in korean.headers  # nothing of a session either
 
 
 def test_the_code_printed_in_capitals_works_too(app, certificate):
