@@ -30,7 +30,7 @@ from certify.timeutil import as_utc, isoformat_z, utcnow
 from certify.web import formatting
 from certify.web.admin_forms import strip
 from certify.web.downloads import attachment_response, file_response
-from certify.web.forms import FilterSelectField
+from certify.web.forms import MATERIAL_CHOICES, FilterSelectField
 from certify.web.fragments import rendered_fragment
 from certify.web.paging import newest_first, newest_rows, plain_rows
 from certify.web.review import check_messages
@@ -64,9 +64,8 @@ for _name, _filter in formatting.FILTERS.items():
 
 # Search forms: read from the query string, so a search is a link an auditor can keep or send.
 
-# The filters' choices, as plain rows (only the names are shown); statements made once, run on every search.
+# The company filter's choices, as plain rows (only the names are shown): made once, run on every search.
 COMPANY_CHOICES = select(Company.id, Company.name).order_by(Company.name, Company.id)
-MATERIAL_CHOICES = select(Material.code, Material.name).order_by(Material.code)
 
 
 class SearchForm(FlaskForm):

@@ -1,12 +1,17 @@
 """Forms shared by several pages."""
 from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
+from sqlalchemy import select
 from wtforms import EmailField, PasswordField, RadioField, SelectField, SubmitField
 from wtforms.validators import DataRequired, Length
 from wtforms.widgets import Select
 
 from certify.i18n import LANGUAGE_NAMES
 from certify.i18n import lazy_gettext as _l
+from certify.models import Material
+
+# The materials a filter offers, as plain rows: a statement made once, run on every page with such a filter.
+MATERIAL_CHOICES = select(Material.code, Material.name).order_by(Material.code)
 
 
 class LoginForm(FlaskForm):

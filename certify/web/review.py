@@ -41,6 +41,7 @@ from certify.services import review as review_service
 from certify.storage import document_store
 from certify.timeutil import as_utc, utcnow
 from certify.web.downloads import file_response
+from certify.web.forms import MATERIAL_CHOICES
 from certify.web.fragments import rendered_fragment
 from certify.web.paging import plain_rows
 from certify.web.review_forms import DecisionForm, NumberSearchForm, QueueFilterForm, ReasonForm, value_label
@@ -164,8 +165,7 @@ def queue_statements(shape: tuple[bool, ...], page_size: int) -> tuple[Select, S
     return page.order_by(Batch.submitted_at, Batch.id).limit(page_size + 1), count
 
 
-# The filter's choices: every material, and only companies with something in the queue (never an empty choice).
-MATERIAL_CHOICES = select(Material.code, Material.name).order_by(Material.code)
+# The company filter offers only companies with something in the queue: never an empty choice.
 COMPANIES_IN_QUEUE = (select(Company.id, Company.name).where(Company.id.in_(
     select(Batch.company_id).where(Batch.status == workflow.AWAITING_REVIEW))).order_by(Company.name))
 

@@ -86,6 +86,15 @@ def test_the_page_is_the_same_whatever_the_readers_language(app, certificate):
     assert "Set-Cookie" not in korean.headers  # nothing of a session either
 
 
+def test_the_links_follow_the_root_the_service_is_served_under(app, certificate):
+    path = f"/verify/{certificate.number}?code={certificate.verification_code}"
+    at_root = app.test_client().get(path).get_data(as_text=True)
+    under_prefix = app.test_client().get(path, base_url="http://localhost/certify").get_data(as_text=True)
+    for link in ("/static/certify.css", "/.well-known/certify-keys.json"):
+        assert f'href="{link}"' in at_root and f'href="/certify{link}"' in under_prefix
+    assert 'class="brand" href="/"' in at_root and 'class="brand" href="/certify/"' in under_prefix
+
+
 def test_the_code_printed_in_capitals_works_too(app, certificate):
     response = visit(app, f"/verify/{certificate.number}?code={certificate.verification_code.upper()}")
     assert response.status_code == 200
