@@ -141,9 +141,11 @@ def inspect_document(
     *,
     max_uncompressed_bytes: int = MAX_XLSX_UNCOMPRESSED_BYTES,
     seconds: float | None = None,
+    with_text: bool = True,
 ) -> Inspection:
     """Opens the stored file as `media_type` within fixed bounds (and `seconds`, when given) and reports what
-    is wrong with it.
+    is wrong with it; a PDF's text too, unless `with_text` is false (only an assay report's is ever read, and
+    extracting it is most of the cost of a PDF).
 
     Never raises for anything the file contains; raises OSError only when the file cannot be opened.
     """
@@ -159,7 +161,7 @@ def inspect_document(
             return Inspection(reason or f"the file was recorded as {kind} but its content is {actual}")
         try:
             with _time_budget(seconds):
-                return _inspect(fh, media_type, max_uncompressed_bytes)
+                return _inspect(fh, media_type, max_uncompressed_bytes, with_text)
         except _OutOfTime:
             return Inspection(f"reading the file took longer than {seconds:g} seconds; it is too complex to check")
         except _Refused as refused:
@@ -190,9 +192,9 @@ def read_ahead(paths: Iterable[str | os.PathLike[str]]) -> None:
             os.close(fd)
 
 
-def _inspect(fh: BinaryIO, media_type: str, max_uncompressed_bytes: int) -> Inspection:
+def _inspect(fh: BinaryIO, media_type: str, max_uncompressed_bytes: int, with_text: bool) -> Inspection:
     if media_type == PDF:
-        return _inspect_pdf(fh)
+        return _inspect_pdf(fh, with_text)
     if media_type == CSV:
         return _inspect_csv(fh)
     if media_type == XLSX:
@@ -223,7 +225,7 @@ def _caused_by(exc: BaseException, kind: type[BaseException]) -> bool:
 # PDF ------------------------------------------------------------------------------------------------
 
 
-def _inspect_pdf(fh: BinaryIO) -> Inspection:
+def _inspect_pdf(fh: BinaryIO, with_text: bool) -> Inspection:
     try:
         reader = PdfReader(fh, strict=False)
     except Exception as exc:
@@ -235,6 +237,9 @@ def _inspect_pdf(fh: BinaryIO) -> Inspection:
         found = [name for name in _FINDING_ORDER if name in findings]
         listed = found[0] if len(found) == 1 else ", ".join(found[:-1]) + " and " + found[-1]
         raise _Refused(f"the PDF contains {listed}")
+    if not with_text:
+        _decompress_pages(reader)
+        return Inspection(None)
     return Inspection(None, text=_pdf_text(reader))
 
 
@@ -289,6 +294,22 @@ def _dictionary_findings(node: DictionaryObject) -> set[str]:
 
 def _resolved(value: object) -> object:
     return value.get_object() if isinstance(value, IndirectObject) else value
+
+
+def _decompress_pages(reader: PdfReader) -> None:
+    """What reading the text would decompress of the pages, without reading it: a page that decompresses beyond
+    safe limits is refused whether or not its text is wanted."""
+    for index, page in enumerate(reader.pages):
+        if index == MAX_PDF_PAGES:
+            break
+        try:
+            contents = page.get_contents()
+            if contents is not None:
+                contents.get_data()
+        except LimitReachedError as exc:
+            raise _Refused(f"page {index + 1} of the PDF decompresses beyond safe limits") from exc
+        except Exception:  # as for the text: a page pypdf cannot read is left alone, not a damaged file
+            continue
 
 
 def _pdf_text(reader: PdfReader) -> str:

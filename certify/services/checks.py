@@ -372,7 +372,9 @@ def _document_facts(batch: Row, rows: list[Row]) -> list[DocumentFacts]:
     with contextlib.ExitStack() as copies:
         paths = [copies.enter_context(store.local_copy(document_rows[0].sha256)) for document_rows in twins.values()]
         read_ahead(paths)
-        inspections = [inspect_document(path, document_rows[0].media_type, seconds=read_seconds)
+        # Only an assay report's text is read (ASSAY_MATCH): the other PDFs' is not extracted.
+        inspections = [inspect_document(path, document_rows[0].media_type, seconds=read_seconds,
+                                        with_text=document_rows[0].kind == "assay_report")
                        for path, document_rows in zip(paths, twins.values())]
     for document_rows, inspection in zip(twins.values(), inspections):
         document = document_rows[0]

@@ -40,10 +40,12 @@ def reportlab_pdf(*pages: str) -> bytes:
 
 
 def minimal_pdf(text: str | None = "Assay report R-1", *, catalog: bytes = b"", page: bytes = b"",
-                objects: tuple[bytes, ...] = (), preamble: bytes = b"", startxref_shift: int = 0) -> bytes:
+                objects: tuple[bytes, ...] = (), preamble: bytes = b"", startxref_shift: int = 0,
+                contents: bytes | None = None) -> bytes:
     """A hand-written one-page PDF; `catalog` and `page` add entries, `objects` are numbered from 6.
 
-    With `text` None the page only draws a line, like a scan without a text layer.
+    With `text` None the page only draws a line, like a scan without a text layer; `contents` replaces the page's
+    content stream object whole.
     """
     stream = f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode() if text is not None else b"0 0 m 100 100 l S"
     bodies = [
@@ -51,7 +53,7 @@ def minimal_pdf(text: str | None = "Assay report R-1", *, catalog: bytes = b"", 
         b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
         b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
         b"/Resources << /Font << /F1 5 0 R >> >> " + page + b" >>",
-        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
+        contents if contents is not None else b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
         *objects,
     ]
@@ -64,6 +66,13 @@ def minimal_pdf(text: str | None = "Assay report R-1", *, catalog: bytes = b"", 
     out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
     out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(bodies) + 1, xref + startxref_shift)
     return out
+
+
+def pdf_with_page_decompressing_to(megabytes: int) -> bytes:
+    """A one-page PDF whose content stream is a few kilobytes of Flate inflating to `megabytes` of blanks."""
+    stream = zlib.compress(b" " * (megabytes * 1024 * 1024), 9)
+    return minimal_pdf(contents=b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(stream) + stream
+                       + b"\nendstream")
 
 
 def pdf_with_open_action_javascript() -> bytes:

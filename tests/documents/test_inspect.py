@@ -159,6 +159,25 @@ def test_extracted_text_is_capped(tmp_path, monkeypatch):
     assert inspect_bytes(tmp_path, samples.reportlab_pdf("Assay report"), PDF).text == "Assay "
 
 
+def test_a_pdf_whose_text_is_not_wanted_is_checked_alike_and_yields_none(tmp_path):
+    path = samples.save(tmp_path, "evidence.pdf", samples.reportlab_pdf("Feedstock evidence", "page 2"))
+    assert inspect_document(path, PDF, with_text=False) == Inspection(None)
+    for build, problem in ((samples.pdf_with_open_action_javascript, "the PDF contains JavaScript"),
+                           (samples.encrypted_pdf, "the PDF is encrypted")):
+        path = samples.save(tmp_path, "hostile.pdf", build())
+        assert inspect_document(path, PDF, with_text=False) == Inspection(problem)
+
+
+@pytest.mark.parametrize("with_text", [True, False])
+def test_a_page_that_decompresses_beyond_safe_limits_fails_with_or_without_its_text(tmp_path, with_text):
+    # pypdf stops inflating at 75 MB; a few kilobytes of Flate say 80.
+    path = samples.save(tmp_path, "bomb.pdf", samples.pdf_with_page_decompressing_to(80))
+    assert inspect_document(path, PDF, with_text=with_text) == Inspection(
+        "page 1 of the PDF decompresses beyond safe limits")
+    sound = samples.save(tmp_path, "blanks.pdf", samples.pdf_with_page_decompressing_to(1))
+    assert inspect_document(sound, PDF, with_text=with_text).problem is None
+
+
 def test_a_pdf_with_too_many_objects_is_not_walked_to_the_end(tmp_path, monkeypatch):
     monkeypatch.setattr(inspect_module, "MAX_PDF_OBJECTS", 3)
     result = inspect_bytes(tmp_path, samples.minimal_pdf(), PDF)
