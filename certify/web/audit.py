@@ -34,7 +34,6 @@ from certify.web.forms import MATERIAL_CHOICES, FilterSelectField
 from certify.web.fragments import rendered_fragment
 from certify.web.paging import newest_first, newest_rows, plain_rows
 from certify.web.review import check_messages
-from certify.web.review_forms import value_label
 
 audit = Blueprint("audit", __name__, url_prefix="/audit")
 
@@ -238,8 +237,7 @@ def to_the_second(value: dt.datetime) -> str:
 
 @audit.context_processor
 def page_helpers():
-    return {"pretty_json": pretty_json, "to_the_second": to_the_second, "value_label": value_label,
-            "object_type_label": object_type_label}
+    return {"pretty_json": pretty_json, "to_the_second": to_the_second, "object_type_label": object_type_label}
 
 
 def object_type_label(object_type: str | None) -> str:

@@ -7,11 +7,12 @@ everything it is rendered from: the rows' values as read from the database on th
 language and time zone, and the root the links start from. A changed row renders anew; nothing is ever stale.
 
 A fragment must show only what its arguments hold, never who reads it (no user, no CSRF token): readers of the
-same rows share it.
+same rows share it. It is rendered from its arguments and the app's template globals, without the context
+processors that give page templates the signed-in user.
 """
 import functools
 
-from flask import render_template, request
+from flask import current_app, request
 from flask_babel import get_timezone
 from markupsafe import Markup
 
@@ -30,7 +31,8 @@ def rendered_fragment(template: str, **values) -> Markup:
 @functools.lru_cache(maxsize=FRAGMENTS_KEPT)
 def _rendered(template: str, values: tuple, language: str, zone: str, script_root: str) -> Markup:
     # language, zone and script_root are the request's own: they are in the key, not passed on.
-    return Markup(render_template(template, **dict(values)))  # nosec B704 - a template of ours, autoescaped
+    html = current_app.jinja_env.get_template(template).render(dict(values))
+    return Markup(html)  # nosec B704 - a template of ours, autoescaped
 
 
 def kept_fragments() -> int:

@@ -55,9 +55,8 @@ INLINE_MEDIA_TYPES = ("application/pdf", "image/png", "image/jpeg")
 STATUS_EVENTS = {"suspend": "suspended", "reinstate": "reinstated", "revoke": "revoked"}
 
 
-@review.context_processor
-def page_helpers():
-    return {"value_label": value_label}
+# A global, not a context processor of the blueprint: rows kept once rendered (certify/web/fragments.py) use it too.
+review.add_app_template_global(value_label)
 
 
 def check_messages(run: CheckRun | None) -> dict[str, str]:

@@ -2,6 +2,7 @@
 import datetime as dt
 from decimal import Decimal
 
+import jinja2
 import pytest
 
 from certify.web.fragments import FRAGMENTS_KEPT, forget_fragments, kept_fragments, rendered_fragment
@@ -76,3 +77,11 @@ def test_what_is_kept_is_bounded(app):
         first_again = queue_rows(entry(id=1))
         assert queue_rows(entry(id=FRAGMENTS_KEPT + 20)) is queue_rows(entry(id=FRAGMENTS_KEPT + 20))
     assert kept_fragments() == FRAGMENTS_KEPT and '"/review/batches/1"' in first_again
+
+
+def test_a_fragment_is_rendered_without_the_signed_in_user(app, monkeypatch):
+    # No context processors: the user page templates are given is not there to leak into rows readers share.
+    probe = jinja2.DictLoader({"probe.html": "[{{ current_user }}]{{ rows | length }}"})
+    monkeypatch.setattr(app.jinja_env, "loader", jinja2.ChoiceLoader([probe, app.jinja_env.loader]))
+    with app.test_request_context("/review/", headers={"Accept-Language": "en"}):
+        assert rendered_fragment("probe.html", rows=(1, 2)) == "[]2"
