@@ -35,7 +35,47 @@ class StagedFile:
     size: int
 
 
+class StagingFile:
+    """A new file in the store's staging area that hashes and measures what is written to it, for werkzeug to write
+    an uploaded part into as it parses the request (certify/request_limits.py): the store then takes the file as it
+    arrived, rather than copying a temporary file of werkzeug's once more. Reads and seeks are the file's own.
+
+    Closed without being handed to the store (an upload refused, any other multipart request), it is deleted.
+    """
+
+    def __init__(self, directory: Path):
+        handle, name = tempfile.mkstemp(dir=directory)
+        self.path = Path(name)
+        self._file = os.fdopen(handle, "w+b")
+        self._digest = hashlib.sha256()
+        self.size = 0
+        self._handed_over = False
+
+    def write(self, data: bytes) -> int:
+        self._digest.update(data)
+        self.size += len(data)
+        return self._file.write(data)
+
+    def __getattr__(self, name: str):
+        return getattr(self._file, name)
+
+    def hand_over(self, max_bytes: int) -> StagedFile:
+        """The file as staged; from now on the store's to commit, discard or quarantine."""
+        self._file.close()
+        if self.size > max_bytes:
+            self.close()
+            raise FileTooLarge(max_bytes)
+        self._handed_over = True
+        return StagedFile(self.path, self._digest.hexdigest(), self.size)
+
+    def close(self) -> None:
+        self._file.close()
+        if not self._handed_over:  # once handed over, the name may already be another upload's
+            self.path.unlink(missing_ok=True)
+
+
 class DocumentStore(Protocol):
+    def staging_file(self) -> StagingFile: ...
     def stage(self, stream: BinaryIO, max_bytes: int) -> StagedFile: ...
     def commit(self, staged: StagedFile) -> None: ...
     def discard(self, staged: StagedFile) -> None: ...
@@ -57,8 +97,14 @@ class LocalDiskStore:
             raise ValueError("not a SHA-256 hex digest")
         return self.root / sha256[:2] / sha256[2:4] / sha256
 
+    def staging_file(self) -> StagingFile:
+        return StagingFile(self.staging)
+
     def stage(self, stream: BinaryIO, max_bytes: int) -> StagedFile:
-        """Copies the stream chunk by chunk while hashing it: never more than one chunk in memory."""
+        """The upload as a staged file: taken as it is when it was written into this store's staging area as it
+        arrived, else copied chunk by chunk while hashing it (never more than one chunk in memory)."""
+        if isinstance(stream, StagingFile) and stream.path.parent == self.staging:
+            return stream.hand_over(max_bytes)
         digest, size = hashlib.sha256(), 0
         handle, name = tempfile.mkstemp(dir=self.staging)
         try:

@@ -40,5 +40,5 @@ def kept_fragments() -> int:
 
 
 def forget_fragments() -> None:
-    """Drops every kept fragment (for tests, and after a change of templates or translations in a live process)."""
+    """Drops every kept fragment (tests start from none)."""
     _rendered.cache_clear()

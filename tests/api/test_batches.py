@@ -132,6 +132,22 @@ def test_upload_over_the_limit_is_413(app, client, ctx):
     assert response.get_json()["error"]["code"] == "payload_too_large"
 
 
+def test_an_upload_is_written_once_into_the_store_and_nothing_is_left_in_staging(app, client, ctx):
+    applicant = Applicant(client)
+    batch = applicant.batch()
+    staging = document_store().staging
+    before = set(staging.iterdir())
+    data = minimal_pdf("Assay report R-26-1188")
+    limit = app.config["MAX_UPLOAD_MB"] * 1024 * 1024
+    answers = [applicant.upload(batch["id"], "assay_report", "report.pdf", data),
+               applicant.upload(batch["id"], "assay_report", "report.pdf", b"<html></html>"),
+               applicant.upload(batch["id"], "selfie", "report.pdf", data),
+               applicant.upload(batch["id"], "other", "big.csv", b"a" * (limit + 1))]
+    assert [answer.status_code for answer in answers] == [201, 415, 422, 413]
+    assert set(staging.iterdir()) == before
+    assert document_store().path_for(hashlib.sha256(data).hexdigest()).read_bytes() == data
+
+
 def test_submit_moves_to_checking_and_queues_one_run(client, ctx):
     applicant = Applicant(client)
     batch = applicant.ready_batch()
