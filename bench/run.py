@@ -10,6 +10,7 @@ BENCH_GUNICORN_PID, BENCH_WORKER_NAMES; BENCH_DURATION (seconds per load run, de
 import argparse
 import json
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -376,10 +377,13 @@ class Bench:
 
     def run(self, output: Path, only: set[str]) -> int:
         log(f"bench against {self.base_url}; load average {load_average()}")
-        self.prepare()
-        for name in SECTIONS:
-            if not only or name in only:
-                getattr(self, name)()
+        try:
+            self.prepare()
+            for name in SECTIONS:
+                if not only or name in only:
+                    getattr(self, name)()
+        finally:
+            shutil.rmtree(self.scratch, ignore_errors=True)  # the upload files, deleted one by one, and their folder
         log(f"done; load average {load_average()}")
         print(table(self.measurements))
         write(self.measurements, output)
