@@ -38,6 +38,9 @@ DAYS_PER_YEAR = 365
 PURITY_TOLERANCE_POINTS = Decimal("0.05")
 IMPURITY_TOLERANCE_RELATIVE = Decimal("0.10")
 PDF_MEDIA_TYPE = "application/pdf"
+# The one kind of document whose text a check reads (ASSAY_MATCH looks for the report number in an assay PDF): the
+# worker extracts no other document's text.
+TEXT_READ_FROM_KIND = "assay_report"
 
 
 
@@ -386,7 +389,7 @@ def check_assay_match(batch: BatchFacts, ruleset: Ruleset, computed: Computed) -
     reports = [
         document
         for document in batch.documents
-        if document.kind == "assay_report" and document.format_problem is None
+        if document.kind == TEXT_READ_FROM_KIND and document.format_problem is None
     ]
     templates = [document for document in reports if document.assay_rows is not None]
     pdfs = [

@@ -14,7 +14,7 @@ from certify.connections import outside_transaction
 from certify.driver_statements import DriverStatement
 from certify.documents import inspect_document, read_ahead
 from certify.domain import workflow
-from certify.domain.checks import CheckReport, jsonable, run_all
+from certify.domain.checks import TEXT_READ_FROM_KIND, CheckReport, jsonable, run_all
 from certify.domain.facts import BatchFacts, DocumentFacts, InputFacts, LotFacts
 from certify.extensions import db
 from certify.models import (
@@ -372,9 +372,8 @@ def _document_facts(batch: Row, rows: list[Row]) -> list[DocumentFacts]:
     with contextlib.ExitStack() as copies:
         paths = [copies.enter_context(store.local_copy(document_rows[0].sha256)) for document_rows in twins.values()]
         read_ahead(paths)
-        # Only an assay report's text is read (ASSAY_MATCH): the other PDFs' is not extracted.
         inspections = [inspect_document(path, document_rows[0].media_type, seconds=read_seconds,
-                                        with_text=document_rows[0].kind == "assay_report")
+                                        with_text=document_rows[0].kind == TEXT_READ_FROM_KIND)
                        for path, document_rows in zip(paths, twins.values())]
     for document_rows, inspection in zip(twins.values(), inspections):
         document = document_rows[0]
