@@ -7,6 +7,7 @@ from certify.documents.inspect import (
     MAX_TEXT_CHARS,
     MAX_XLSX_ENTRIES,
     MAX_XLSX_UNCOMPRESSED_BYTES,
+    DeadlinePassed,
     Inspection,
     inspect_document,
     read_ahead,
@@ -15,6 +16,7 @@ from certify.documents.sniff import ACCEPTED_MEDIA_TYPES, safe_filename_label, s
 
 __all__ = [
     "ACCEPTED_MEDIA_TYPES",
+    "DeadlinePassed",
     "MAX_IMAGE_PIXELS",
     "MAX_PDF_OBJECTS",
     "MAX_PDF_PAGES",

@@ -11,6 +11,7 @@ import os
 import re
 import signal
 import threading
+import time
 import zipfile
 from dataclasses import dataclass
 from decimal import Decimal
@@ -107,6 +108,11 @@ class _OutOfTime(BaseException):
     """Raised by the reading-time alarm. Not an Exception, so that no parser's `except Exception` swallows it."""
 
 
+class DeadlinePassed(BaseException):
+    """The deadline of the work the read is part of (a check run's) came during the read, or before it: that work
+    is out of time, whatever the file. Not an Exception, for the reason _OutOfTime is not."""
+
+
 RING_AGAIN_SECONDS = 0.05
 
 
@@ -141,17 +147,29 @@ def inspect_document(
     *,
     max_uncompressed_bytes: int = MAX_XLSX_UNCOMPRESSED_BYTES,
     seconds: float | None = None,
+    deadline: float | None = None,
     with_text: bool = True,
 ) -> Inspection:
     """Opens the stored file as `media_type` within fixed bounds (and `seconds`, when given) and reports what
     is wrong with it; a PDF's text too, unless `with_text` is false (only an assay report's is ever read, and
     extracting it is most of the cost of a PDF).
 
+    `deadline` (time.monotonic()) is when the work the read is part of must end: reaching it raises
+    DeadlinePassed instead of blaming the file. A check run's own time limit is Celery's SoftTimeLimitExceeded,
+    an Exception that a parser's `except Exception` swallows (the run would go on as if the file had been read to
+    its end, or blame the file), so a run stops its reads itself before that limit comes.
+
     Never raises for anything the file contains; raises OSError only when the file cannot be opened.
     """
     kind = _KIND.get(media_type)
     if kind is None:
         return Inspection(f"files of type {media_type!r} are not accepted")
+    budget = seconds or None  # none or 0: no budget of its own
+    if deadline is not None:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise DeadlinePassed
+        budget = left if budget is None else min(budget, left)
     with open(path, "rb") as fh:
         sniffed = sniffed_media_type(fh)
         fh.seek(0)
@@ -160,9 +178,11 @@ def inspect_document(
             actual = _KIND[sniffed] if sniffed else "none of the accepted types"
             return Inspection(reason or f"the file was recorded as {kind} but its content is {actual}")
         try:
-            with _time_budget(seconds):
+            with _time_budget(budget):
                 return _inspect(fh, media_type, max_uncompressed_bytes, with_text)
         except _OutOfTime:
+            if deadline is not None and time.monotonic() >= deadline:
+                raise DeadlinePassed from None
             return Inspection(f"reading the file took longer than {seconds:g} seconds; it is too complex to check")
         except _Refused as refused:
             return Inspection(str(refused))

@@ -128,8 +128,9 @@ _RECORD_ON_POSTGRESQL = (
     .add_cte(_FINISH_RUN.cte("finished_run"), _MOVE_BATCH.cte("moved_batch"), _SET_RESERVED.cte("set_reserved")))
 
 
-def execute_run(run_id: int) -> str:
+def execute_run(run_id: int, deadline: float | None = None) -> str:
     """Runs one queued check run; returns what happened. Safe to call twice: only one call does the work.
+    Reading the documents raises DeadlinePassed once `deadline` (time.monotonic()) has come.
 
     The run row is claimed with FOR UPDATE SKIP LOCKED and stays locked until the results commit, so a
     duplicate delivery skips it, and a worker that dies mid-run rolls back and leaves the run queued.
@@ -154,7 +155,7 @@ def execute_run(run_id: int) -> str:
         _abandon(db.session.get(CheckRun, run_id), db.session.get(Batch, batch.id), "too_many_attempts")
         return "abandoned"
     started_at = utcnow()
-    document_facts = _document_facts(batch, document_rows)  # file parsing before any lot lock: the slow part
+    document_facts = _document_facts(batch, document_rows, deadline)  # files before any lot lock: the slow part
     ruleset = rulesets.ruleset_by_rules_id(batch.rules_id)
     inputs = _inputs(*statements.lock_lots(batch))
     report = run_all(_batch_facts(batch, document_facts, inputs), ruleset)
@@ -362,7 +363,7 @@ def _abandon(run: CheckRun, batch: Batch, reason: str) -> None:
     db.session.commit()
 
 
-def _document_facts(batch: Row, rows: list[Row]) -> list[DocumentFacts]:
+def _document_facts(batch: Row, rows: list[Row], deadline: float | None) -> list[DocumentFacts]:
     store = document_store()
     read_seconds = current_app.config["DOCUMENT_READ_SECONDS"]
     twins: dict[int, list[Row]] = {}
@@ -373,7 +374,7 @@ def _document_facts(batch: Row, rows: list[Row]) -> list[DocumentFacts]:
         paths = [copies.enter_context(store.local_copy(document_rows[0].sha256)) for document_rows in twins.values()]
         read_ahead(paths)
         inspections = [inspect_document(path, document_rows[0].media_type, seconds=read_seconds,
-                                        with_text=document_rows[0].kind == TEXT_READ_FROM_KIND)
+                                        deadline=deadline, with_text=document_rows[0].kind == TEXT_READ_FROM_KIND)
                        for path, document_rows in zip(paths, twins.values())]
     for document_rows, inspection in zip(twins.values(), inspections):
         document = document_rows[0]

@@ -10,7 +10,7 @@ import time
 import pytest
 from reportlab.pdfgen import canvas
 
-from certify.documents import inspect_document
+from certify.documents import DeadlinePassed, inspect_document
 from certify.documents.inspect import _OutOfTime, _time_budget
 from certify.extensions import db
 from certify.models import AuditEvent, CheckRun
@@ -73,6 +73,27 @@ def test_reading_a_document_stops_at_its_time_budget(tmp_path):
     assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
 
 
+def test_a_read_reaching_the_deadline_of_its_run_raises_rather_than_blaming_the_file(tmp_path):
+    path = tmp_path / "slow.pdf"
+    path.write_bytes(slow_pdf(pages=40))
+    gc.disable()  # as above
+    try:
+        started = time.monotonic()
+        with pytest.raises(DeadlinePassed):
+            inspect_document(path, "application/pdf", seconds=30, deadline=started + 0.2)
+        assert time.monotonic() - started < 2
+        assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+        # The file's own budget, when it ends first, still speaks of the file.
+        inspection = inspect_document(path, "application/pdf", seconds=0.2, deadline=time.monotonic() + 60)
+        assert inspection.problem == "reading the file took longer than 0.2 seconds; it is too complex to check"
+    finally:
+        gc.enable()
+    # No time left: the file is not even opened.
+    with pytest.raises(DeadlinePassed):
+        inspect_document(tmp_path / "absent.pdf", "application/pdf", deadline=time.monotonic() - 1)
+    assert inspect_document(path, "application/pdf", deadline=time.monotonic() + 60).problem is None
+
+
 def test_the_alarm_rings_again_when_its_first_ring_is_dropped():
     """Python drops an exception raised in a finaliser or a weakref callback: the budget must not rely on one."""
     rings = 0
@@ -126,6 +147,23 @@ def test_a_run_past_the_soft_time_limit_ends_as_checks_failed(private_stack, ctx
     healthy = distinct_ready_batch(applicant)
     assert applicant.post(f"/api/v1/batches/{healthy['id']}/submit").status_code == 202
     assert wait_for_status(applicant, healthy["id"])["status"] == "awaiting_review", worker.tail()
+
+
+def test_a_run_out_of_time_while_reading_a_document_ends_as_out_of_time_not_as_a_bad_file(private_stack, ctx):
+    """Celery's soft time limit is an Exception, which pypdf swallows (the run then went on as if the whole file had
+    been read): the run's reads stop themselves just before it."""
+    app, start_worker = private_stack
+    applicant = Applicant(app.test_client())
+    worker = start_worker("short", CERTIFY_CHECK_RUN_SOFT_SECONDS="2")
+    batch = applicant.batch()
+    files = [("assay_report", "assay.pdf", slow_pdf(pages=240))] + evidence_files()[1:]
+    for kind, filename, data in files:
+        assert applicant.upload(batch["id"], kind, filename, data).status_code == 201
+    assert applicant.post(f"/api/v1/batches/{batch['id']}/submit").status_code == 202
+    ended = wait_for_status(applicant, batch["id"], timeout=60)
+    assert ended["status"] == "checks_failed", worker.tail()
+    assert ended["check_run"]["state"] == "abandoned" and ended["checks"] == [], worker.tail()
+    assert abandonment_of(batch["id"])["reason"] == "time_limit"
 
 
 def test_a_run_that_kills_its_pool_process_each_time_ends_after_the_attempt_cap(private_stack, ctx):
