@@ -8,6 +8,7 @@ BENCH_GUNICORN_PID, BENCH_WORKER_NAMES; BENCH_DURATION (seconds per load run, de
 (default 3) and BENCH_PIPELINE_BATCHES (default 1000) tune it.
 """
 import argparse
+import itertools
 import json
 import os
 import shutil
@@ -38,6 +39,8 @@ KEYSET_PAGE = 2000
 CONTROL_PAGE = 100
 LIST_PAGE = 50
 UPLOAD_MIB, MEMORY_UPLOAD_MIB = 20, 25
+UPLOAD_PAIRS = 7
+PIPELINE_ROUNDS = 2
 
 
 def load_average() -> str:
@@ -232,12 +235,12 @@ class Bench:
         api, batch_id = self.company.api, self.upload_batch
         uploads.warm_up(self.base_url, token, api, batch_id, self.scratch, self.gunicorn_pid)
         size = UPLOAD_MIB * uploads.MIB
-        upload_times, hash_times = [], []
-        for index in range(max(self.rounds, 5)):
+        upload_times, hash_times, upload_wall_times = [], [], []
+        for index in range(max(self.rounds, UPLOAD_PAIRS)):
             path = uploads.write_file(self.scratch / f"upload-{index}.csv", size, f"upload-{index}-{os.getpid()}")
             uploads.sha256sum_seconds(path)  # into the page cache, for both
             pair = [(hash_times, lambda: uploads.sha256sum_seconds(path)),
-                    (upload_times, lambda: self.timed_upload(token, batch_id, path))]
+                    (upload_times, lambda: self.timed_upload(token, batch_id, path, upload_wall_times))]
             for times, measure in (pair if index % 2 == 0 else reversed(pair)):
                 times.append(measure())
             path.unlink()
@@ -246,7 +249,10 @@ class Bench:
             "throughput.upload_20mb_vs_sha256sum", upload_rate, hash_rate, upload_rate / hash_rate, 0.5, "MiB/s",
             f"a {UPLOAD_MIB} MiB CSV file posted with curl (multipart, Bearer token) to POST "
             f"/api/v1/batches/<id>/documents against `sha256sum` of the same file, both from the page cache; "
-            f"wall time of each child process, {len(upload_times)} alternating pairs, medians; a new file each pair"))
+            f"curl's own time_total (connection to the last byte of the answer; the wall time of the curl process, "
+            f"its start included, was {median(upload_wall_times) * 1000:.0f} ms against "
+            f"{median(upload_times) * 1000:.0f}) against the wall time of the sha256sum process; "
+            f"{len(upload_times)} alternating pairs, medians; a new file each pair"))
         growths = []
         for index in range(3):
             path = uploads.write_file(self.scratch / f"memory-{index}.csv", MEMORY_UPLOAD_MIB * uploads.MIB,
@@ -260,41 +266,53 @@ class Bench:
                                 f"upload; largest of 3 uploads (each: {', '.join(f'{g:.2f}' for g in growths)} MiB); "
                                 f"baseline 0 = no growth, ratio = the growth itself", "MiB"))
 
-    def timed_upload(self, token: str, batch_id: int, path: Path) -> float:
-        seconds, document = uploads.upload_seconds(self.base_url, token, batch_id, path)
-        uploads.delete_document(self.company.api, batch_id, document["id"])
-        return seconds
+    def timed_upload(self, token: str, batch_id: int, path: Path, wall_times: list[float]) -> float:
+        upload = uploads.upload(self.base_url, token, batch_id, path)
+        uploads.delete_document(self.company.api, batch_id, upload.document["id"])
+        wall_times.append(upload.wall_seconds)
+        return upload.transfer_seconds
 
     # The check pipeline against the Celery floor
 
     def pipeline(self) -> None:
+        """The ready batches in PIPELINE_ROUNDS parts, each checked between two floor runs over as many tasks (F P F
+        P F): the machine's pace drifts during a run, and each part is compared with the floors on either side."""
         self.workers.wait_until_ready()
         batch_ids = [batch_id for _, batch_id in self.pipeline_ids]
         pipeline.floor_seconds(self.app, self.workers, batch_ids[:100])  # warm both workers
-        floors = [pipeline.floor_seconds(self.app, self.workers, batch_ids)]
-        log(f"floor: {floors[-1]:.2f} s for {len(batch_ids)} tasks")
-        by_applicant = defaultdict(list)
-        for applicant_id, batch_id in self.pipeline_ids:
-            by_applicant[applicant_id].append(batch_id)
-        seconds = pipeline.pipeline_seconds(self.app, self.workers, by_applicant)
-        log(f"pipeline: {seconds:.2f} s for {len(batch_ids)} check runs")
-        for _ in range(2):
-            floors.append(pipeline.floor_seconds(self.app, self.workers, batch_ids))
-            log(f"floor: {floors[-1]:.2f} s for {len(batch_ids)} tasks")
-        count = len(batch_ids)
-        rate, floor_rate = count / seconds, count / median(floors)
+        size = len(self.pipeline_ids) // PIPELINE_ROUNDS
+        parts = [self.pipeline_ids[index * size:(index + 1) * size] for index in range(PIPELINE_ROUNDS)]
+        floors = [pipeline.floor_seconds(self.app, self.workers, batch_ids[:size])]
+        log(f"floor: {floors[-1]:.2f} s for {size} tasks")
+        runs = []
+        for part in parts:
+            by_applicant = defaultdict(list)
+            for applicant_id, batch_id in part:
+                by_applicant[applicant_id].append(batch_id)
+            runs.append(pipeline.pipeline_seconds(self.app, self.workers, by_applicant))
+            log(f"pipeline: {runs[-1]:.2f} s for {size} check runs")
+            floors.append(pipeline.floor_seconds(self.app, self.workers, [batch_id for _, batch_id in part]))
+            log(f"floor: {floors[-1]:.2f} s for {size} tasks")
+        count = size * PIPELINE_ROUNDS
+        floor_seconds = sum((before + after) / 2 for before, after in itertools.pairwise(floors))
+        rate, floor_rate = count / sum(runs), count / floor_seconds
+        round_ratios = [(before + after) / 2 / seconds
+                        for (before, after), seconds in zip(itertools.pairwise(floors), runs)]
+        checked = [batch_id for part in parts for _, batch_id in part]
         with self.app.app_context():
-            outcomes = dict(db.session.execute(select(Batch.status, func.count()).where(Batch.id.in_(batch_ids))
+            outcomes = dict(db.session.execute(select(Batch.status, func.count()).where(Batch.id.in_(checked))
                                                .group_by(Batch.status)).all())
             db.session.remove()
         self.add(at_least(
             "throughput.check_pipeline_vs_celery_floor", rate, floor_rate, rate / floor_rate, 0.25, "batches/s",
-            f"{count} ready drafts submitted (through the submit service, as the API does) while both workers "
-            f"(2 processes, concurrency 1 each) held off the queue, then timed from their release until no run "
-            f"was queued; against the same workers running {count} floor tasks (workers/bench_tasks.py: read the "
-            f"batch row, count done in Redis) queued and released the same way, median of 3 floor runs (one before, "
-            f"two after: {', '.join(f'{f:.2f}' for f in floors)} s; pipeline {seconds:.2f} s); outcomes "
-            f"{dict(sorted(outcomes.items()))}"))
+            f"{count} ready drafts in {PIPELINE_ROUNDS} parts of {size}, each submitted (through the submit service, "
+            f"as the API does) while both workers (2 processes, concurrency 1 each) held off the queue, then timed "
+            f"from their release until none of its runs was queued; every part between two floor runs of {size} "
+            f"tasks on the same workers (workers/bench_tasks.py: read the batch row, count done in Redis), queued and "
+            f"released the same way; the baseline is each part's mean of the floors on either side, summed "
+            f"(floors {', '.join(f'{f:.2f}' for f in floors)} s; parts {', '.join(f'{r:.2f}' for r in runs)} s; "
+            f"ratios by part {', '.join(f'{r:.3f}' for r in round_ratios)}); both watched every "
+            f"{pipeline.POLL_SECONDS * 1000:.0f} ms; outcomes {dict(sorted(outcomes.items()))}"))
 
     # SQL statements per request
 
