@@ -4,8 +4,8 @@ bench/run.sh; every figure is a ratio against a baseline measured in this same r
     python -m bench.run --output bench/results.json
 
 Reads the service's CERTIFY_* settings (the bench's own app process uses them too) and BENCH_BASE_URL,
-BENCH_GUNICORN_PID, BENCH_WORKER_NAMES; BENCH_DURATION (seconds per load run, default 10), BENCH_ROUNDS
-(default 3) and BENCH_PIPELINE_BATCHES (default 1000) tune it.
+BENCH_GUNICORN_PID, BENCH_WORKER_NAMES; BENCH_DURATION (seconds per load run, default 5), BENCH_ROUNDS
+(default 4) and BENCH_PIPELINE_BATCHES (default 1000) tune it.
 """
 import argparse
 import itertools
@@ -55,8 +55,8 @@ def log(message: str) -> None:
 class Bench:
     def __init__(self):
         self.base_url = os.environ["BENCH_BASE_URL"]
-        self.duration = float(os.environ.get("BENCH_DURATION", 10))
-        self.rounds = int(os.environ.get("BENCH_ROUNDS", 3))
+        self.duration = float(os.environ.get("BENCH_DURATION", "5"))
+        self.rounds = int(os.environ.get("BENCH_ROUNDS", "4"))
         self.pipeline_batches = int(os.environ.get("BENCH_PIPELINE_BATCHES", 1000))
         self.gunicorn_pid = int(os.environ["BENCH_GUNICORN_PID"])
         self.app = create_app()
@@ -149,16 +149,17 @@ class Bench:
         for round_number in range(self.rounds):
             log(f"load round {round_number + 1} of {self.rounds}")
             for baseline, subjects in ((select50, lists), (constant, public)):
-                results = {baseline.name: [wrk(baseline, self.duration).throughput]}
+                # B S1 B S2 B ... B: the machine's pace drifts within seconds, so each subject is set against the
+                # baseline runs just before and just after it.
+                before = wrk(baseline, self.duration).throughput
                 for target, _, _ in subjects:
-                    results[target.name] = [wrk(target, self.duration).throughput]
-                results[baseline.name].append(wrk(baseline, self.duration).throughput)
-                base = sum(results[baseline.name]) / 2
-                for target, _, _ in subjects:
-                    runs[target.name].append([results[target.name][0], base])
-        load = (f"wrk -t2 -c8, {self.duration:g} s a run, {self.rounds} rounds; each round loads the baseline, "
-                f"then each subject, then the baseline again; ratio = median over rounds of subject / mean of the "
-                f"round's two baseline runs; value and baseline in requests/s (medians)")
+                    subject = wrk(target, self.duration).throughput
+                    after = wrk(baseline, self.duration).throughput
+                    runs[target.name].append([subject, (before + after) / 2])
+                    before = after
+        load = (f"wrk -t2 -c8, {self.duration:g} s a run, {self.rounds} rounds; each round loads the baseline, then "
+                f"each subject followed by the baseline again; ratio = median over rounds of subject / mean of the "
+                f"baseline runs just before and after it; value and baseline in requests/s (medians)")
         for subjects, baseline in ((lists, "GET /bench/baseline/select50 (one indexed SELECT of 50 batch rows as "
                                            "JSON)"),
                                    (public, "GET /bench/baseline/constant (constant JSON)")):
@@ -207,7 +208,7 @@ class Bench:
             targets[page] = Target(f"keyset_page_{page}", self.base_url + path, bearer)
             wrk(targets[page], 2, threads=1, connections=1)
         latencies = defaultdict(list)
-        seconds = max(self.duration / 2, 3)
+        seconds = max(self.duration, 3)
         order = list(targets)
         for round_number in range(self.rounds):
             for page in order[round_number % len(order):] + order[:round_number % len(order)]:
