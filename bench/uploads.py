@@ -3,7 +3,7 @@ worker gains while it takes a file of the size limit.
 
 Both read the same file from the page cache. `sha256sum` is timed by the wall clock around its process; the
 upload by curl's own `time_total`, which leaves out the start of the curl process itself (loading libcurl and
-its libraries: a fifth of a 20 MiB upload's wall time on the bench machines, and no part of the service).
+its libraries, about 10 ms on the bench machines: no part of the service).
 Memory is read from /proc: each gunicorn worker's peak resident set (VmHWM) is reset (clear_refs 5) before the
 upload and read after it; the growth is the peak minus the resident set before.
 """
