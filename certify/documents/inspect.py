@@ -164,12 +164,13 @@ def inspect_document(
     kind = _KIND.get(media_type)
     if kind is None:
         return Inspection(f"files of type {media_type!r} are not accepted")
-    budget = seconds or None  # none or 0: no budget of its own
+    budget, deadline_first = seconds or None, False  # none or 0: no budget of its own
     if deadline is not None:
         left = deadline - time.monotonic()
         if left <= 0:
             raise DeadlinePassed
-        budget = left if budget is None else min(budget, left)
+        deadline_first = budget is None or left < budget
+        budget = left if deadline_first else budget
     with open(path, "rb") as fh:
         sniffed = sniffed_media_type(fh)
         fh.seek(0)
@@ -181,7 +182,7 @@ def inspect_document(
             with _time_budget(budget):
                 return _inspect(fh, media_type, max_uncompressed_bytes, with_text)
         except _OutOfTime:
-            if deadline is not None and time.monotonic() >= deadline:
+            if deadline_first:
                 raise DeadlinePassed from None
             return Inspection(f"reading the file took longer than {seconds:g} seconds; it is too complex to check")
         except _Refused as refused:
