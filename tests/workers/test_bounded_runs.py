@@ -36,6 +36,16 @@ def slow_pdf(pages: int) -> bytes:
     return buffer.getvalue()
 
 
+def submitted_with_slow_assay_report(applicant: Applicant, pages: int) -> dict:
+    """A new batch whose assay report is slow_pdf(pages), with the rest of its evidence, submitted."""
+    batch = applicant.batch()
+    files = [("assay_report", "assay.pdf", slow_pdf(pages=pages))] + evidence_files()[1:]
+    for kind, filename, data in files:
+        assert applicant.upload(batch["id"], kind, filename, data).status_code == 201
+    assert applicant.post(f"/api/v1/batches/{batch['id']}/submit").status_code == 202
+    return batch
+
+
 def wait_until(condition, timeout=60, message="condition not met"):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -113,11 +123,7 @@ def test_a_document_too_slow_to_read_fails_doc_format_and_the_worker_goes_on(pri
     app, start_worker = private_stack
     applicant = Applicant(app.test_client())
     start_worker("patient", CERTIFY_DOCUMENT_READ_SECONDS="1")
-    batch = applicant.batch()
-    files = [("assay_report", "assay.pdf", slow_pdf(pages=120))] + evidence_files()[1:]
-    for kind, filename, data in files:
-        assert applicant.upload(batch["id"], kind, filename, data).status_code == 201
-    assert applicant.post(f"/api/v1/batches/{batch['id']}/submit").status_code == 202
+    batch = submitted_with_slow_assay_report(applicant, pages=120)
     checked = wait_for_status(applicant, batch["id"], timeout=90)
     doc_format = next(check for check in checked["checks"] if check["code"] == "DOC_FORMAT")
     assert checked["status"] == "checks_failed"
@@ -155,11 +161,7 @@ def test_a_run_out_of_time_while_reading_a_document_ends_as_out_of_time_not_as_a
     app, start_worker = private_stack
     applicant = Applicant(app.test_client())
     worker = start_worker("short", CERTIFY_CHECK_RUN_SOFT_SECONDS="2")
-    batch = applicant.batch()
-    files = [("assay_report", "assay.pdf", slow_pdf(pages=240))] + evidence_files()[1:]
-    for kind, filename, data in files:
-        assert applicant.upload(batch["id"], kind, filename, data).status_code == 201
-    assert applicant.post(f"/api/v1/batches/{batch['id']}/submit").status_code == 202
+    batch = submitted_with_slow_assay_report(applicant, pages=240)
     ended = wait_for_status(applicant, batch["id"], timeout=60)
     assert ended["status"] == "checks_failed", worker.tail()
     assert ended["check_run"]["state"] == "abandoned" and ended["checks"] == [], worker.tail()
