@@ -6,6 +6,7 @@ import csv
 import functools
 import importlib
 import io
+import itertools
 import math
 import os
 import re
@@ -15,14 +16,14 @@ import time
 import zipfile
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING, BinaryIO, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, BinaryIO, Callable, Iterable, Iterator, Sequence, TypeVar
 
 import defusedxml
 import defusedxml.ElementTree
 import openpyxl
 import pypdf._codecs
 from PIL import Image
-from pypdf import PdfReader
+from pypdf import PageObject, PdfReader
 from pypdf.errors import LimitReachedError
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
 
@@ -60,6 +61,7 @@ _ADDITIONAL_ACTIONS = "automatic actions (/AA)"
 _XFA = "an XFA form"
 _FINDING_ORDER = (_JAVASCRIPT, _LAUNCH, _EMBEDDED, _ADDITIONAL_ACTIONS, _XFA)
 _PDF_CONTAINERS = (IndirectObject, DictionaryObject, ArrayObject)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -317,38 +319,42 @@ def _resolved(value: object) -> object:
     return value.get_object() if isinstance(value, IndirectObject) else value
 
 
+def _each_page(reader: PdfReader, read: Callable[[PageObject], T]) -> Iterator[T | None]:
+    """read(page) for each page, up to MAX_PDF_PAGES. A page that decompresses beyond safe limits refuses the file;
+    one pypdf cannot otherwise read gives None: pypdf's page reading is less robust than its parser, and such a page
+    is a page without text (ASSAY_MATCH then warns), not a damaged file."""
+    for index, page in enumerate(itertools.islice(reader.pages, MAX_PDF_PAGES)):
+        try:
+            result = read(page)
+        except LimitReachedError as exc:
+            raise _Refused(f"page {index + 1} of the PDF decompresses beyond safe limits") from exc
+        except Exception:
+            result = None
+        yield result
+
+
+def _decompress(page: PageObject) -> None:
+    contents = page.get_contents()
+    if contents is not None:
+        contents.get_data()
+
+
 def _decompress_pages(reader: PdfReader) -> None:
     """What reading the text would decompress of the pages, without reading it: a page that decompresses beyond
     safe limits is refused whether or not its text is wanted."""
-    for index, page in enumerate(reader.pages):
-        if index == MAX_PDF_PAGES:
-            break
-        try:
-            contents = page.get_contents()
-            if contents is not None:
-                contents.get_data()
-        except LimitReachedError as exc:
-            raise _Refused(f"page {index + 1} of the PDF decompresses beyond safe limits") from exc
-        except Exception:  # as for the text: a page pypdf cannot read is left alone, not a damaged file
-            continue
+    for _ in _each_page(reader, _decompress):
+        pass
 
 
 def _pdf_text(reader: PdfReader) -> str:
     parts: list[str] = []
     length = 0
-    for index, page in enumerate(reader.pages):
-        if index == MAX_PDF_PAGES or length >= MAX_TEXT_CHARS:
+    for text in _each_page(reader, PageObject.extract_text):
+        if text is not None:
+            parts.append(text)
+            length += len(text) + 1
+        if length >= MAX_TEXT_CHARS:
             break
-        try:
-            text = page.extract_text()
-        except LimitReachedError as exc:
-            raise _Refused(f"page {index + 1} of the PDF decompresses beyond safe limits") from exc
-        except Exception:
-            # pypdf's text extraction is less robust than its parser; a page it cannot read is a page
-            # without text (ASSAY_MATCH then warns), not a damaged file.
-            continue
-        parts.append(text)
-        length += len(text) + 1
     return "\n".join(parts)[:MAX_TEXT_CHARS]
 
 
