@@ -20,16 +20,20 @@ from tests.workers.test_check_runs import wait_for_status
 
 
 def slow_pdf(pages: int) -> bytes:
-    """A valid PDF that is slow to read: every page holds hundreds of tiny, separately placed runs of text."""
+    """A valid PDF that is slow to read: every page sets its font anew for each of thousands of characters.
+
+    About 50 ms a page on a fast machine, and little text: a reader stops at MAX_PDF_PAGES pages or MAX_TEXT_CHARS
+    characters, so a file slow to read must be slow on each page and character, not long. Each test gives a file
+    that reads in at least about three times the limit it runs into there, so a faster machine or parser still
+    reaches the limit.
+    """
     buffer = io.BytesIO()
     pdf = canvas.Canvas(buffer)
     for _ in range(pages):
         text = pdf.beginText(10, 800)
-        text.setFont("Helvetica", 4)
-        for index in range(600):
-            text.textOut(f"x{index} ")
-            if index % 3 == 0:
-                text.moveCursor(0.1, 0.1)
+        for index in range(2400):
+            text.setFont("Helvetica", 4 + index % 3)
+            text.textOut("x")
         pdf.drawText(text)
         pdf.showPage()
     pdf.save()
@@ -67,7 +71,7 @@ def abandonment_of(batch_id: int) -> dict:
 
 def test_reading_a_document_stops_at_its_time_budget(tmp_path):
     path = tmp_path / "slow.pdf"
-    path.write_bytes(slow_pdf(pages=40))
+    path.write_bytes(slow_pdf(pages=20))
     started = time.monotonic()
     # Without the collector: a ring dropped in a weakref callback goes to pytest's unraisable hook, which is slow
     # enough for the next ring to land inside it and fail the test. The repeat itself is tested below.
@@ -85,7 +89,7 @@ def test_reading_a_document_stops_at_its_time_budget(tmp_path):
 
 def test_a_read_reaching_the_deadline_of_its_run_raises_rather_than_blaming_the_file(tmp_path):
     path = tmp_path / "slow.pdf"
-    path.write_bytes(slow_pdf(pages=40))
+    path.write_bytes(slow_pdf(pages=20))
     gc.disable()  # as above
     try:
         started = time.monotonic()
@@ -123,7 +127,7 @@ def test_a_document_too_slow_to_read_fails_doc_format_and_the_worker_goes_on(pri
     app, start_worker = private_stack
     applicant = Applicant(app.test_client())
     start_worker("patient", CERTIFY_DOCUMENT_READ_SECONDS="1")
-    batch = submitted_with_slow_assay_report(applicant, pages=120)
+    batch = submitted_with_slow_assay_report(applicant, pages=60)
     checked = wait_for_status(applicant, batch["id"], timeout=90)
     doc_format = next(check for check in checked["checks"] if check["code"] == "DOC_FORMAT")
     assert checked["status"] == "checks_failed"
@@ -161,7 +165,7 @@ def test_a_run_out_of_time_while_reading_a_document_ends_as_out_of_time_not_as_a
     app, start_worker = private_stack
     applicant = Applicant(app.test_client())
     worker = start_worker("short", CERTIFY_CHECK_RUN_SOFT_SECONDS="2")
-    batch = submitted_with_slow_assay_report(applicant, pages=240)
+    batch = submitted_with_slow_assay_report(applicant, pages=120)
     ended = wait_for_status(applicant, batch["id"], timeout=60)
     assert ended["status"] == "checks_failed", worker.tail()
     assert ended["check_run"]["state"] == "abandoned" and ended["checks"] == [], worker.tail()
