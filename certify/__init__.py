@@ -6,7 +6,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import config as config_module
-from certify.connections import ping_idle_connections
+from certify.connections import AUTOCOMMIT_BIND, autocommit_bind, ping_idle_connections
 from certify.extensions import babel, csrf, db, limiter, login_manager, migrate
 from certify.jsonio import CertifyJSONProvider
 
@@ -34,6 +34,8 @@ def configure(app: Flask, config: object | None, overrides: dict) -> None:
     app.config["MAX_CONTENT_LENGTH"] = max_request_bytes(app.config["MAX_UPLOAD_MB"])
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(app.config["SQLALCHEMY_DATABASE_URI"],
                                                              app.config["SQLALCHEMY_ENGINE_OPTIONS"])
+    app.config["SQLALCHEMY_BINDS"] = {**app.config.get("SQLALCHEMY_BINDS", {}),
+                                      AUTOCOMMIT_BIND: autocommit_bind(app.config["SQLALCHEMY_DATABASE_URI"])}
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.json = CertifyJSONProvider(app)
     app.config["SECRET_KEY"] = checked_secret_key(app)

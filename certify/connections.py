@@ -1,10 +1,11 @@
 """Pooled database connections: checked before use only when idle long enough to be stale, and lent outside a
 transaction for statements that need none."""
-import functools
 import time
 
 from sqlalchemy import event, exc
 from sqlalchemy.engine import Connection, Engine
+
+from certify.extensions import db
 
 # A connection used this recently is handed out as it is: SQLAlchemy's pool_pre_ping would cost every request a
 # round trip, the one cost a public look-up has besides its own query. One idle for longer is pinged first, so
@@ -38,14 +39,18 @@ def ping_idle_connections(engine: Engine) -> None:
             raise exc.InvalidatePoolError() from error
 
 
-def outside_transaction(engine: Engine) -> Connection:
+# The engine outside_transaction lends from: its connections are put in autocommit once, when they connect, and
+# given back with nothing to roll back. Lent from the main engine with autocommit switched on at every checkout,
+# then switched off and rolled back at checkin, a public look-up spent a third of its own time on the switching.
+AUTOCOMMIT_BIND = "autocommit"
+
+
+def autocommit_bind(uri: str) -> dict:
+    """The SQLALCHEMY_BINDS entry of the autocommit engine: the same database and engine options as the main one."""
+    return {"url": uri, "isolation_level": "AUTOCOMMIT", "pool_reset_on_return": None}
+
+
+def outside_transaction() -> Connection:
     """A connection of its own in autocommit, for statements that need no transaction around them: each is one
     round trip, without BEGIN before and COMMIT or ROLLBACK after. Use it as a context manager."""
-    return _autocommit(engine).connect()
-
-
-@functools.lru_cache(maxsize=8)  # one engine per process in service; a few more in a test run
-def _autocommit(engine: Engine) -> Engine:
-    # The engine's pool, with autocommit set as a connection is lent: made once, it costs a public look-up a fifth
-    # less than switching each lent connection over with execution_options.
-    return engine.execution_options(isolation_level="AUTOCOMMIT")
+    return db.engines[AUTOCOMMIT_BIND].connect()

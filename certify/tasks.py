@@ -72,4 +72,5 @@ def dispose_engine_after_fork(**_):
     from workers import flask_app
 
     with flask_app.app_context():
-        db.engine.dispose(close=False)
+        for engine in db.engines.values():
+            engine.dispose(close=False)

@@ -2,8 +2,10 @@
 that died while idle is replaced before anyone sees it."""
 import pytest
 import sqlalchemy as sa
+from psycopg import pq
 
 from certify import connections
+from certify.extensions import db
 from config import database_url
 
 
@@ -58,3 +60,25 @@ def test_without_the_ping_a_dead_connection_fails_once_and_the_pool_recovers(eng
     with pytest.raises(sa.exc.OperationalError):
         backend_pid(engine)
     assert backend_pid(engine) != dead and pings == []
+
+
+
+
+
+def test_a_connection_lent_outside_a_transaction_is_put_in_autocommit_once_not_at_every_loan(app, monkeypatch):
+    with app.app_context():
+        with connections.outside_transaction() as connection:  # the pool's connection is made
+            connection.exec_driver_sql("SELECT 1")
+        dialect = db.engines[connections.AUTOCOMMIT_BIND].dialect
+        switches = []
+        for name in ("set_isolation_level", "reset_isolation_level"):
+            original = getattr(dialect, name)
+            monkeypatch.setattr(dialect, name, lambda *args, name=name, original=original:
+                                switches.append(name) or original(*args))
+        for _ in range(3):
+            with connections.outside_transaction() as connection:
+                driver = connection.connection.driver_connection
+                assert connection.exec_driver_sql("SELECT 1").scalar() == 1
+                # The statement left no transaction open behind it.
+                assert driver.autocommit and driver.info.transaction_status == pq.TransactionStatus.IDLE
+    assert switches == []

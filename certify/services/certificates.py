@@ -117,7 +117,7 @@ STATUS_LOOKUP = select(Certificate.status).where(Certificate.number == bindparam
 def read_outside_transaction(statement, **parameters):
     """Runs one read on a connection of its own in autocommit: a single statement sees one consistent snapshot
     anyway, and skipping BEGIN and ROLLBACK halves the round trips of the public look-ups anyone may flood."""
-    with outside_transaction(db.engine) as connection:
+    with outside_transaction() as connection:
         if connection.dialect.name == "postgresql":  # on psycopg itself: a third of a look-up's cost went to SQLAlchemy
             return driver_statement(statement, connection.dialect).first(connection, parameters)
         return connection.execute(statement, parameters).first()

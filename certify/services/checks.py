@@ -318,7 +318,7 @@ def _count_attempt_and_read_documents(run_id: int) -> list[Row] | None:
     One autocommitted statement on a connection of its own, and it reads the documents too: they cannot change
     while the batch is checking (when it is not, they go unused).
     """
-    with outside_transaction(db.engine) as connection:
+    with outside_transaction() as connection:
         if connection.dialect.name == "postgresql":
             rows = connection.execute(_COUNT_ATTEMPT_WITH_DOCUMENTS, {"run_id": run_id}).all()
             return [row for row in rows if row.id is not None] if rows else None
