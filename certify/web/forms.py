@@ -1,8 +1,10 @@
 """Forms shared by several pages."""
+import threading
+
 from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
 from sqlalchemy import select
-from wtforms import EmailField, PasswordField, RadioField, SelectField, SubmitField
+from wtforms import EmailField, PasswordField, RadioField, SelectChoice, SelectField, SubmitField
 from wtforms.validators import DataRequired, Length
 from wtforms.widgets import Select
 
@@ -27,12 +29,30 @@ class LogoutForm(FlaskForm):
 
 
 class LanguageForm(FlaskForm):
-    locale = RadioField(choices=list(LANGUAGE_NAMES.items()), validators=[DataRequired()])
+    locale = RadioField(choices=[SelectChoice(code, name) for code, name in LANGUAGE_NAMES.items()],
+                        validators=[DataRequired()])
+
+
+# Rendered filter selects kept per process, each a few KiB (a hundred recyclers' options).
+SELECTS_KEPT = 64
 
 
 class PlainOptionsSelect(Select):
-    """WTForms' select, writing each plain option directly instead of through html_params: a filter listing one
-    option per recycler was the costliest part of the review queue and the certificate search."""
+    """WTForms' select, writing each plain option directly instead of through html_params, and kept once rendered:
+    a filter listing one option per recycler was the costliest part of the review queue and the certificate
+    search. The key holds everything the select is rendered from (name, id, attributes, flags, every option's
+    value and label, the chosen value), so a new recycler or a label in another language renders anew."""
+
+    def __call__(self, field, **kwargs):
+        if self.multiple or field.has_groups():
+            return super().__call__(field, **kwargs)
+        try:
+            key = (field.name, field.id, frozenset(kwargs.items()), frozenset(vars(field.flags).items()), field.coerce,
+                   tuple((choice.value, str(choice.label)) for choice in field.choices), field.data)
+            hash(key)
+        except (TypeError, AttributeError):  # unhashable values, or choices not SelectChoice: rendered, not kept
+            return super().__call__(field, **kwargs)
+        return _kept_select(key, lambda: super(PlainOptionsSelect, self).__call__(field, **kwargs))
 
     @classmethod
     def render_option(cls, choice, **kwargs):
@@ -48,3 +68,24 @@ class FilterSelectField(SelectField):
     """A select of many plain options (companies, materials, statuses) in a search or filter form."""
 
     widget = PlainOptionsSelect()
+
+
+_kept_selects: dict[tuple, Markup] = {}
+_keeping = threading.Lock()
+
+
+def _kept_select(key: tuple, render) -> Markup:
+    html = _kept_selects.get(key)
+    if html is None:
+        html = render()
+        with _keeping:
+            if len(_kept_selects) >= SELECTS_KEPT:
+                del _kept_selects[next(iter(_kept_selects))]  # the oldest kept
+            _kept_selects[key] = html
+    return html
+
+
+def forget_selects() -> None:
+    """Drops every kept select (tests start from none)."""
+    with _keeping:
+        _kept_selects.clear()
