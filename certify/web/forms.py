@@ -1,6 +1,4 @@
 """Forms shared by several pages."""
-import threading
-
 from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
 from sqlalchemy import select
@@ -11,6 +9,7 @@ from wtforms.widgets import Select
 from certify.i18n import LANGUAGE_NAMES
 from certify.i18n import lazy_gettext as _l
 from certify.models import Material
+from certify.web.fragments import KeptHtml
 
 # The materials a filter offers, as plain rows: a statement made once, run on every page with such a filter.
 MATERIAL_CHOICES = select(Material.code, Material.name).order_by(Material.code)
@@ -34,7 +33,7 @@ class LanguageForm(FlaskForm):
 
 
 # Rendered filter selects kept per process, each a few KiB (a hundred recyclers' options).
-SELECTS_KEPT = 64
+KEPT_SELECTS = KeptHtml(64)
 
 
 class PlainOptionsSelect(Select):
@@ -49,10 +48,9 @@ class PlainOptionsSelect(Select):
         try:
             key = (field.name, field.id, frozenset(kwargs.items()), frozenset(vars(field.flags).items()), field.coerce,
                    tuple((choice.value, str(choice.label)) for choice in field.choices), field.data)
-            hash(key)
-        except (TypeError, AttributeError):  # unhashable values, or choices not SelectChoice: rendered, not kept
+        except (TypeError, AttributeError):  # unhashable attributes, or choices not SelectChoice: rendered, not kept
             return super().__call__(field, **kwargs)
-        return _kept_select(key, lambda: super(PlainOptionsSelect, self).__call__(field, **kwargs))
+        return KEPT_SELECTS.get(key, lambda: super(PlainOptionsSelect, self).__call__(field, **kwargs))
 
     @classmethod
     def render_option(cls, choice, **kwargs):
@@ -68,24 +66,3 @@ class FilterSelectField(SelectField):
     """A select of many plain options (companies, materials, statuses) in a search or filter form."""
 
     widget = PlainOptionsSelect()
-
-
-_kept_selects: dict[tuple, Markup] = {}
-_keeping = threading.Lock()
-
-
-def _kept_select(key: tuple, render) -> Markup:
-    html = _kept_selects.get(key)
-    if html is None:
-        html = render()
-        with _keeping:
-            if len(_kept_selects) >= SELECTS_KEPT:
-                del _kept_selects[next(iter(_kept_selects))]  # the oldest kept
-            _kept_selects[key] = html
-    return html
-
-
-def forget_selects() -> None:
-    """Drops every kept select (tests start from none)."""
-    with _keeping:
-        _kept_selects.clear()

@@ -11,6 +11,8 @@ same rows share it. It is rendered from its arguments and the app's template glo
 processors that give page templates the signed-in user.
 """
 import functools
+import threading
+from collections.abc import Callable, Hashable
 
 from flask import current_app, request
 from flask_babel import get_timezone
@@ -42,3 +44,33 @@ def kept_fragments() -> int:
 def forget_fragments() -> None:
     """Drops every kept fragment (tests start from none)."""
     _rendered.cache_clear()
+
+
+class KeptHtml:
+    """HTML kept per process under a key of everything it was rendered from, at most `size` pieces (the oldest
+    kept goes first). For what is rendered from more than a fragment's template values (a widget, a whole page)."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self._kept: dict[Hashable, Markup] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable, render: Callable[[], Markup]) -> Markup:
+        try:
+            html = self._kept.get(key)
+        except TypeError:  # a value that cannot be part of a key: rendered, not kept
+            return render()
+        if html is None:
+            html = render()
+            with self._lock:
+                if len(self._kept) >= self.size:
+                    del self._kept[next(iter(self._kept))]
+                self._kept[key] = html
+        return html
+
+    def __len__(self) -> int:
+        return len(self._kept)
+
+    def forget(self) -> None:
+        with self._lock:
+            self._kept.clear()

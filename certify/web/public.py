@@ -2,10 +2,13 @@
 import functools
 
 from flask import Blueprint, current_app, jsonify, request, url_for
+from flask_babel import get_timezone
+from markupsafe import Markup
 
 from certify.certificate_pdf import GRADE_NAMES, MATERIAL_NAMES
 from certify.health import health_report
 from certify.services.certificates import find_public, keyring, public_json
+from certify.web.fragments import KeptHtml
 
 public = Blueprint("public", __name__)
 
@@ -42,6 +45,11 @@ def verify_page_links(script_root: str) -> dict[str, str]:
             "keys": url_for("public.published_keys")}
 
 
+# Verify pages kept per web process, each about 6 KiB. The status is read on every request and is part of the
+# key, like everything else the page shows, so a suspension or revocation shows at once.
+KEPT_VERIFY_PAGES = KeptHtml(256)
+
+
 @public.get("/verify/<number>")
 def verify_page(number: str):
     """The page a certificate's QR code opens: its status and public facts in Korean and English, no sign-in.
@@ -54,7 +62,11 @@ def verify_page(number: str):
     if certificate is None:
         return render_for_anyone("public/verify.html", certificate=None, links=links), 404, VERIFY_PAGE_HEADERS
     facts = public_json(certificate)
-    return render_for_anyone(
+    # Rendered from the facts, the certificate's times, code and key, and the zone its times are shown in (the
+    # links depend on the root alone): a page is kept under all of them, read afresh on this request.
+    shown = (tuple(facts.items()), certificate.issued_at, certificate.status_changed_at,
+             certificate.verification_code, certificate.key_id, str(get_timezone()), request.script_root)
+    return KEPT_VERIFY_PAGES.get(shown, lambda: Markup(render_for_anyone(  # nosec B704 - a template of ours
         "public/verify.html", certificate=certificate, facts=facts, links=links,
         material_names=MATERIAL_NAMES.get(facts["material_code"]),
-        grade_names=GRADE_NAMES.get(facts["grade"], (facts["grade"], facts["grade"]))), 200, VERIFY_PAGE_HEADERS
+        grade_names=GRADE_NAMES.get(facts["grade"], (facts["grade"], facts["grade"]))))), 200, VERIFY_PAGE_HEADERS

@@ -5,7 +5,7 @@ from wtforms import Form, SelectChoice
 from wtforms.validators import Optional
 
 from certify.web import forms
-from certify.web.forms import FilterSelectField, forget_selects
+from certify.web.forms import KEPT_SELECTS, FilterSelectField
 
 
 class CompanyFilter(Form):
@@ -25,9 +25,9 @@ def rendered_afresh(form: CompanyFilter) -> str:
 
 @pytest.fixture(autouse=True)
 def no_kept_selects():
-    forget_selects()
+    KEPT_SELECTS.forget()
     yield
-    forget_selects()
+    KEPT_SELECTS.forget()
 
 
 COMPANIES = [("3", "Hanbit Recycling"), ("5", "<Seoul> Metals & Co")]
@@ -61,6 +61,6 @@ def test_attributes_given_at_rendering_are_part_of_what_is_kept():
 
 
 def test_only_so_many_selects_are_kept():
-    for number in range(forms.SELECTS_KEPT + 10):
+    for number in range(KEPT_SELECTS.size + 10):
         company_filter([(str(number), f"Company {number}")]).company()
-    assert len(forms._kept_selects) == forms.SELECTS_KEPT
+    assert len(KEPT_SELECTS) == KEPT_SELECTS.size

@@ -4,8 +4,9 @@ from decimal import Decimal
 
 import jinja2
 import pytest
+from markupsafe import Markup
 
-from certify.web.fragments import FRAGMENTS_KEPT, forget_fragments, kept_fragments, rendered_fragment
+from certify.web.fragments import FRAGMENTS_KEPT, KeptHtml, forget_fragments, kept_fragments, rendered_fragment
 from certify.web.review import QueueEntry
 
 QUEUE_ROWS = "review/_queue_rows.html"
@@ -85,3 +86,17 @@ def test_a_fragment_is_rendered_without_the_signed_in_user(app, monkeypatch):
     monkeypatch.setattr(app.jinja_env, "loader", jinja2.ChoiceLoader([probe, app.jinja_env.loader]))
     with app.test_request_context("/review/", headers={"Accept-Language": "en"}):
         assert rendered_fragment("probe.html", rows=(1, 2)) == "[]2"
+
+
+def test_kept_html_renders_once_a_key_drops_the_oldest_and_renders_what_cannot_be_a_key_each_time():
+    kept, renders = KeptHtml(2), []
+
+    def render(text):
+        return lambda: renders.append(text) or Markup(text)
+
+    assert kept.get(("a",), render("A")) == "A" and kept.get(("a",), render("again")) == "A"
+    kept.get(("b",), render("B"))
+    kept.get(("c",), render("C"))  # a third: the oldest, a, goes
+    assert len(kept) == 2 and kept.get(("a",), render("A2")) == "A2"
+    assert kept.get((["unhashable"],), render("L")) == "L" and kept.get((["unhashable"],), render("L")) == "L"
+    assert renders == ["A", "B", "C", "A2", "L", "L"]

@@ -74,6 +74,18 @@ def test_the_page_shows_the_status_in_korean_and_english(app, client, reviewer_h
     assert "Sign out" not in text
 
 
+def test_a_kept_page_never_outlives_a_change_of_status(app, client, reviewer_headers, certificate):
+    path = f"/verify/{certificate.number}?code={certificate.verification_code}"
+    assert "verify-banner verify-valid" in visit(app, path).get_data(as_text=True)
+    assert visit(app, path).get_data() == visit(app, path).get_data()
+    for event, status in (("suspend", "suspended"), ("reinstate", "valid"), ("suspend", "suspended"),
+                          ("revoke", "revoked")):
+        assert client.post(f"/api/v1/certificates/{certificate.number}/{event}", headers=reviewer_headers,
+                           json={"reason": "inspection"}).status_code == 200
+        shown = visit(app, path).get_data(as_text=True)
+        assert f"verify-banner verify-{status}" in shown, (event, status)
+
+
 def test_the_page_is_the_same_whatever_the_readers_language(app, certificate):
     path = f"/verify/{certificate.number}?code={certificate.verification_code}"
     korean, english = (visit(app, path, **{"Accept-Language": language}) for language in ("ko", "en"))
