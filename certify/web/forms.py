@@ -3,7 +3,7 @@ from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
 from sqlalchemy import select
 from wtforms import EmailField, PasswordField, RadioField, SelectChoice, SelectField, SubmitField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, Length, ValidationError
 from wtforms.widgets import Select
 
 from certify.i18n import LANGUAGE_NAMES
@@ -66,3 +66,15 @@ class FilterSelectField(SelectField):
     """A select of many plain options (companies, materials, statuses) in a search or filter form."""
 
     widget = PlainOptionsSelect()
+
+    def pre_validate(self, form):
+        """WTForms' check that the value is one of the options, without first building a Choice object for each of
+        a hundred options (with none chosen, that was most of the validation of the certificate search)."""
+        if self.process_errors or not self.validate_choice or not self.choices:
+            return super().pre_validate(form)
+        try:
+            chosen = any(self.coerce(choice.value) == self.data for choice in self.choices)
+        except AttributeError:  # choices given otherwise than as SelectChoice
+            return super().pre_validate(form)
+        if not chosen:
+            raise ValidationError(self.invalid_choice_message or self.gettext("Not a valid choice."))

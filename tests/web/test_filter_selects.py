@@ -64,3 +64,17 @@ def test_only_so_many_selects_are_kept():
     for number in range(KEPT_SELECTS.size + 10):
         company_filter([(str(number), f"Company {number}")]).company()
     assert len(KEPT_SELECTS) == KEPT_SELECTS.size
+
+
+def test_only_one_of_the_options_is_a_valid_choice():
+    class Checked(Form):
+        company = FilterSelectField("Company")
+
+    def validated(data):
+        form = Checked(data={"company": data})
+        form.company.choices = [SelectChoice("", "all companies")] + [SelectChoice(v, n) for v, n in COMPANIES]
+        form.validate()
+        return form.company.errors
+
+    assert validated("5") == [] and validated("") == []
+    assert validated("7") == ["Not a valid choice."] and validated("<script>") == ["Not a valid choice."]
