@@ -1,4 +1,4 @@
-"""The rows of list pages, rendered once for what they show and kept.
+"""HTML rendered once for what it shows and kept: the rows of list pages, and (KeptHtml) widgets and pages.
 
 A 50-row table costs more to render than the rest of its page together: hundreds of values, each formatted and
 escaped. The same rows are asked for again and again (every reviewer reloads the head of the queue, every
@@ -52,10 +52,11 @@ class KeptHtml:
 
     def __init__(self, size: int):
         self.size = size
-        self._kept: dict[Hashable, Markup] = {}
+        self._kept: dict[Hashable, str] = {}
         self._lock = threading.Lock()
 
-    def get(self, key: Hashable, render: Callable[[], Markup]) -> Markup:
+    def get(self, key: Hashable, render: Callable[[], str]) -> str:
+        """What render() gives, kept under `key`: rendered only when nothing is kept under it."""
         try:
             html = self._kept.get(key)
         except TypeError:  # a value that cannot be part of a key: rendered, not kept
