@@ -62,9 +62,6 @@ def test_without_the_ping_a_dead_connection_fails_once_and_the_pool_recovers(eng
     assert backend_pid(engine) != dead and pings == []
 
 
-
-
-
 def test_a_connection_lent_outside_a_transaction_is_put_in_autocommit_once_not_at_every_loan(app, monkeypatch):
     with app.app_context():
         with connections.outside_transaction() as connection:  # the pool's connection is made

@@ -3,7 +3,7 @@ from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
 from sqlalchemy import select
 from wtforms import EmailField, PasswordField, RadioField, SelectChoice, SelectField, SubmitField
-from wtforms.validators import DataRequired, Length, ValidationError
+from wtforms.validators import DataRequired, Length
 from wtforms.widgets import Select
 
 from certify.i18n import LANGUAGE_NAMES
@@ -77,4 +77,4 @@ class FilterSelectField(SelectField):
         except AttributeError:  # choices given otherwise than as SelectChoice
             return super().pre_validate(form)
         if not chosen:
-            raise ValidationError(self.invalid_choice_message or self.gettext("Not a valid choice."))
+            super().pre_validate(form)  # WTForms' own refusal, in its own words
