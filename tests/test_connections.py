@@ -4,9 +4,9 @@ import pytest
 import sqlalchemy as sa
 from psycopg import pq
 
-from certify import connections
+from certify import connections, create_app
 from certify.extensions import db
-from config import database_url
+from config import TestConfig, database_url
 
 
 @pytest.fixture()
@@ -79,3 +79,21 @@ def test_a_connection_lent_outside_a_transaction_is_put_in_autocommit_once_not_a
                 # The statement left no transaction open behind it.
                 assert driver.autocommit and driver.info.transaction_status == pq.TransactionStatus.IDLE
     assert switches == []
+
+
+def test_on_sqlite_too_a_statement_outside_a_transaction_is_committed_by_itself(tmp_path):
+    """The development default (`make run`): the autocommit engine is a second engine on the same file."""
+    app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'dev.sqlite'}",
+                     INSTANCE_DIR=str(tmp_path))
+    with app.app_context():
+        try:
+            with connections.outside_transaction() as connection:
+                connection.exec_driver_sql("CREATE TABLE noted (value INTEGER)")
+                connection.exec_driver_sql("INSERT INTO noted VALUES (7)")
+                assert not connection.connection.driver_connection.in_transaction
+            # no commit was asked for, and the main engine's session sees the row
+            assert db.session.execute(sa.text("SELECT value FROM noted")).scalar() == 7
+        finally:
+            db.session.remove()
+            for engine in db.engines.values():
+                engine.dispose()
