@@ -3,6 +3,7 @@ import hashlib
 
 from certify.extensions import db
 from certify.models import AuditEvent, CheckRun
+from certify.request_limits import LARGE_READ_BYTES
 from certify.storage import document_store
 from tests.helpers import (
     Applicant,
@@ -130,6 +131,18 @@ def test_upload_over_the_limit_is_413(app, client, ctx):
     response = applicant.upload(batch["id"], "other", "big.csv", b"a" * (limit + 1))
     assert response.status_code == 413
     assert response.get_json()["error"]["code"] == "payload_too_large"
+
+
+def test_an_upload_larger_than_a_read_from_the_server_arrives_whole(client, ctx):
+    applicant = Applicant(client)
+    batch = applicant.batch()
+    data = "".join(f"{row},{row * 7919 % 100003}\n" for row in range(200_000)).encode()
+    assert len(data) > 4 * LARGE_READ_BYTES
+    uploaded = applicant.upload(batch["id"], "production_record", "log.csv", data)
+    assert uploaded.status_code == 201, uploaded.get_json()
+    document = uploaded.get_json()
+    assert document["kind"] == "production_record" and document["size"] == len(data)
+    assert document_store().path_for(document["sha256"]).read_bytes() == data
 
 
 def test_an_upload_is_written_once_into_the_store_and_nothing_is_left_in_staging(app, client, ctx):
