@@ -301,7 +301,7 @@ class Bench:
 
     def pipeline(self) -> None:
         """The ready batches in PIPELINE_ROUNDS parts, each checked between two floor runs over as many tasks (F P F
-        P F): the machine's pace drifts during a run, and each part is compared with the floors on either side."""
+        P … F): the machine's pace drifts during a run, and each part is compared with the floors on either side."""
         self.workers.wait_until_ready()
         batch_ids = [batch_id for _, batch_id in self.pipeline_ids]
         pipeline.floor_seconds(self.app, self.workers, batch_ids[:100])  # warm both workers
@@ -339,9 +339,9 @@ class Bench:
             f"from their release until none of its runs was queued; every part between two floor runs of {size} "
             f"tasks on the same workers (workers/bench_tasks.py: read the batch row, count done in Redis), queued and "
             f"released the same way; both workers first warmed with 100 floor tasks and {PIPELINE_WARM_UP_RUNS} check "
-            f"runs of the bench's own batches; ratio = median over parts of the floors' mean on either side / the part; value "
-            f"and baseline are the rates over all parts (the baseline from each part's mean of the floors on either "
-            f"side, summed) (floors {', '.join(f'{f:.2f}' for f in floors)} s; parts "
+            f"runs of the bench's own batches; ratio = median over parts of the floors' mean on either side / the "
+            f"part; value and baseline are the rates over all parts (the baseline from each part's mean of the floors "
+            f"on either side, summed) (floors {', '.join(f'{f:.2f}' for f in floors)} s; parts "
             f"{', '.join(f'{r:.2f}' for r in runs)} s; ratios by part {', '.join(f'{r:.3f}' for r in round_ratios)}); "
             f"both watched every "
             f"{pipeline.POLL_SECONDS * 1000:.0f} ms; outcomes {dict(sorted(outcomes.items()))}"))
