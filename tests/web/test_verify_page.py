@@ -9,6 +9,7 @@ from certify.extensions import db
 from certify.models import Certificate
 from certify.services import admin
 from certify.web.formatting import date
+from certify.web.public import KEPT_VERIFY_PAGES
 from tests.helpers import Applicant, bearer, make_user, token_for
 from tests.workers.test_check_runs import wait_for_status
 
@@ -76,8 +77,10 @@ def test_the_page_shows_the_status_in_korean_and_english(app, client, reviewer_h
 
 def test_a_kept_page_never_outlives_a_change_of_status(app, client, reviewer_headers, certificate):
     path = f"/verify/{certificate.number}?code={certificate.verification_code}"
+    KEPT_VERIFY_PAGES.forget()
     assert "verify-banner verify-valid" in visit(app, path).get_data(as_text=True)
     assert visit(app, path).get_data() == visit(app, path).get_data()
+    assert len(KEPT_VERIFY_PAGES) == 1  # kept: its key is made of values that can be kept under
     for event, status in (("suspend", "suspended"), ("reinstate", "valid"), ("suspend", "suspended"),
                           ("revoke", "revoked")):
         assert client.post(f"/api/v1/certificates/{certificate.number}/{event}", headers=reviewer_headers,
